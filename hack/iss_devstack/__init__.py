@@ -1,0 +1,1 @@
+"""The local development and test stack: real services as local processes."""

@@ -1,0 +1,1 @@
+"""Kopf operator that keeps a Pipeline healthy."""

@@ -1,0 +1,1 @@
+"""Message contracts shared by every ISS Tracker component."""

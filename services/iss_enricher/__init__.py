@@ -1,0 +1,1 @@
+"""Enricher: the Bytewax dataflow that validates, enriches and stores positions."""

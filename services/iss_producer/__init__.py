@@ -1,0 +1,1 @@
+"""Producer: ISS positions from live APIs or SGP4, published to Kafka."""
