@@ -1,0 +1,65 @@
+"""The raw position message, `iss.position.raw/v1`, written by the producer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from iss_contract.timefmt import format_utc
+
+SCHEMA = "iss.position.raw/v1"
+
+Source = Literal["wheretheiss", "open-notify", "sgp4"]
+SOURCES: tuple[Source, ...] = ("wheretheiss", "open-notify", "sgp4")
+Visibility = Literal["daylight", "eclipsed"]
+
+
+@dataclass(frozen=True, slots=True)
+class RawPosition:
+    """One observed or propagated position of one satellite.
+
+    A plain slotted dataclass rather than a validating model: the enricher builds hundreds of
+    thousands of these per second. Validation lives in `iss_contract.validate`.
+    """
+
+    norad_id: int
+    event_time: datetime
+    latitude: float
+    longitude: float
+    source: Source
+    producer_id: str
+    sequence: int
+    produced_at: datetime | None = None
+    name: str | None = None
+    altitude_km: float | None = None
+    velocity_kmh: float | None = None
+    visibility: Visibility | None = None
+    footprint_km: float | None = None
+
+    @property
+    def key(self) -> bytes:
+        """The Kafka key: the NORAD id in ASCII decimal."""
+        return str(self.norad_id).encode("ascii")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "norad_id": self.norad_id,
+            "name": self.name,
+            "event_time": format_utc(self.event_time),
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "altitude_km": self.altitude_km,
+            "velocity_kmh": self.velocity_kmh,
+            "visibility": self.visibility,
+            "footprint_km": self.footprint_km,
+            "source": self.source,
+            "producer_id": self.producer_id,
+            "sequence": self.sequence,
+            "produced_at": None if self.produced_at is None else format_utc(self.produced_at),
+        }
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode("utf-8")

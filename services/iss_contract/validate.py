@@ -1,0 +1,167 @@
+"""Validation of raw position records against `iss.position.raw/v1`.
+
+Hand-written rather than schema-driven: it runs once per record in the enricher's hot path.
+The JSON Schema in `schemas/raw_position.schema.json` states the same contract for other readers,
+and a test keeps the two in agreement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+
+from iss_contract.deadletter import Reason
+from iss_contract.raw import SCHEMA, SOURCES, RawPosition, Source, Visibility
+from iss_contract.timefmt import parse_utc
+
+DEFAULT_MAX_FUTURE = timedelta(seconds=60)
+_VISIBILITIES: tuple[Visibility, ...] = get_args(Visibility)
+
+
+class Rejected(ValueError):  # noqa: N818  # a verdict on the input, not a fault
+    """A record that does not satisfy the contract, with a reason from the closed set."""
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_raw(
+    value: bytes | None,
+    *,
+    now: datetime | None = None,
+    max_future: timedelta = DEFAULT_MAX_FUTURE,
+) -> RawPosition:
+    """Decode and validate one raw record; raise `Rejected` with the reason when it is invalid."""
+    if value is None or not value.strip():
+        raise Rejected(Reason.INVALID_JSON, "empty record")
+    try:
+        document = json.loads(value)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejected(Reason.INVALID_JSON, str(exc)) from None
+    if not isinstance(document, dict):
+        kind = type(document).__name__
+        raise Rejected(Reason.NOT_AN_OBJECT, f"expected a JSON object, got {kind}")
+    return from_dict(document, now=now, max_future=max_future)
+
+
+def from_dict(
+    document: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    max_future: timedelta = DEFAULT_MAX_FUTURE,
+) -> RawPosition:
+    """Validate a decoded record and build the position."""
+    schema = document.get("schema")
+    if schema != SCHEMA:
+        raise Rejected(Reason.UNKNOWN_SCHEMA, f"schema {schema!r} is not {SCHEMA!r}")
+
+    norad_id = _integer(document, "norad_id", minimum=1)
+    sequence = _integer(document, "sequence", minimum=0)
+    latitude = _number(document, "latitude", -90.0, 90.0)
+    longitude = _number(document, "longitude", -180.0, 180.0)
+    altitude_km = _optional_number(document, "altitude_km", -1.0e3, 1.0e6)
+    velocity_kmh = _optional_number(document, "velocity_kmh", 0.0, 1.0e6)
+    footprint_km = _optional_number(document, "footprint_km", 0.0, 1.0e6)
+
+    source = _string(document, "source")
+    if source not in SOURCES:
+        raise Rejected(Reason.OUT_OF_RANGE, f"source {source!r} is not one of {', '.join(SOURCES)}")
+    producer_id = _string(document, "producer_id")
+    name = _optional_string(document, "name")
+    visibility = _optional_string(document, "visibility")
+    if visibility is not None and visibility not in _VISIBILITIES:
+        raise Rejected(Reason.OUT_OF_RANGE, f"visibility {visibility!r} is not daylight/eclipsed")
+
+    event_time = _timestamp(document, "event_time")
+    produced_at = (
+        None if document.get("produced_at") is None else _timestamp(document, "produced_at")
+    )
+    limit = (now or datetime.now(UTC)) + max_future
+    if event_time > limit:
+        detail = f"event_time {event_time.isoformat()} is after {limit.isoformat()}"
+        raise Rejected(Reason.FUTURE_TIMESTAMP, detail)
+
+    return RawPosition(
+        norad_id=norad_id,
+        event_time=event_time,
+        latitude=latitude,
+        longitude=longitude,
+        source=_as_source(source),
+        producer_id=producer_id,
+        sequence=sequence,
+        produced_at=produced_at,
+        name=name,
+        altitude_km=altitude_km,
+        velocity_kmh=velocity_kmh,
+        visibility=visibility,
+        footprint_km=footprint_km,
+    )
+
+
+def _as_source(text: str) -> Source:
+    for source in SOURCES:
+        if source == text:
+            return source
+    raise Rejected(Reason.OUT_OF_RANGE, f"source {text!r}")
+
+
+def _require(document: dict[str, Any], field: str) -> Any:
+    if field not in document or document[field] is None:
+        raise Rejected(Reason.MISSING_FIELD, f"{field} is missing")
+    return document[field]
+
+
+def _integer(document: dict[str, Any], field: str, *, minimum: int) -> int:
+    value = _require(document, field)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Rejected(Reason.WRONG_TYPE, f"{field} must be an integer, got {value!r}")
+    if value < minimum:
+        raise Rejected(Reason.OUT_OF_RANGE, f"{field}={value} is below {minimum}")
+    return value
+
+
+def _to_float(field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Rejected(Reason.WRONG_TYPE, f"{field} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise Rejected(Reason.OUT_OF_RANGE, f"{field} is not finite")
+    return number
+
+
+def _number(document: dict[str, Any], field: str, low: float, high: float) -> float:
+    number = _to_float(field, _require(document, field))
+    if not low <= number <= high:
+        raise Rejected(Reason.OUT_OF_RANGE, f"{field}={number} is outside [{low}, {high}]")
+    return number
+
+
+def _optional_number(document: dict[str, Any], field: str, low: float, high: float) -> float | None:
+    if document.get(field) is None:
+        return None
+    return _number(document, field, low, high)
+
+
+def _string(document: dict[str, Any], field: str) -> str:
+    value = _require(document, field)
+    if not isinstance(value, str):
+        raise Rejected(Reason.WRONG_TYPE, f"{field} must be a string, got {value!r}")
+    return value
+
+
+def _optional_string(document: dict[str, Any], field: str) -> str | None:
+    if document.get(field) is None:
+        return None
+    return _string(document, field)
+
+
+def _timestamp(document: dict[str, Any], field: str) -> datetime:
+    text = _string(document, field)
+    try:
+        return parse_utc(text)
+    except ValueError as exc:
+        raise Rejected(Reason.BAD_TIMESTAMP, f"{field}: {exc}") from None

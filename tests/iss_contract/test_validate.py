@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jsonschema
+import pytest
+
+from iss_contract.deadletter import Reason
+from iss_contract.raw import RawPosition
+from iss_contract.schemas import load
+from iss_contract.validate import Rejected, parse_raw
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 11, 21, 15, 0, 0, tzinfo=UTC)
+
+
+def a_position(**overrides: Any) -> RawPosition:
+    fields: dict[str, Any] = {
+        "norad_id": 25544,
+        "event_time": NOW,
+        "latitude": 51.5,
+        "longitude": -0.1,
+        "source": "sgp4",
+        "producer_id": "test",
+        "sequence": 7,
+        "produced_at": NOW,
+        "name": "ISS (ZARYA)",
+        "altitude_km": 418.0,
+        "velocity_kmh": 27_580.0,
+        "visibility": "daylight",
+        "footprint_km": 4_500.0,
+    }
+    fields.update(overrides)
+    return RawPosition(**fields)
+
+
+def a_document(**overrides: Any) -> bytes:
+    document = a_position().to_dict()
+    document.update(overrides)
+    return json.dumps(document).encode()
+
+
+def test_a_position_survives_the_round_trip_through_bytes() -> None:
+    position = a_position()
+    assert parse_raw(position.to_bytes(), now=NOW) == position
+
+
+def test_the_kafka_key_is_the_norad_id_in_ascii() -> None:
+    assert a_position().key == b"25544"
+
+
+def test_serialised_positions_satisfy_the_published_json_schema() -> None:
+    jsonschema.validate(a_position().to_dict(), load("raw_position"))
+    minimal = a_position(
+        name=None, altitude_km=None, velocity_kmh=None, visibility=None, footprint_km=None
+    )
+    jsonschema.validate(minimal.to_dict(), load("raw_position"))
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"", Reason.INVALID_JSON),
+        (b"<html><body>502 Bad Gateway</body></html>", Reason.INVALID_JSON),
+        (b"\xff\xfe", Reason.INVALID_JSON),
+        (b"[1, 2]", Reason.NOT_AN_OBJECT),
+        (a_document(schema="iss.position.raw/v0"), Reason.UNKNOWN_SCHEMA),
+        (a_document(latitude=None), Reason.MISSING_FIELD),
+        (a_document(latitude="51.5"), Reason.WRONG_TYPE),
+        (a_document(norad_id=True), Reason.WRONG_TYPE),
+        (a_document(latitude=90.5), Reason.OUT_OF_RANGE),
+        (a_document(longitude=-180.01), Reason.OUT_OF_RANGE),
+        (a_document(source="carrier-pigeon"), Reason.OUT_OF_RANGE),
+        (a_document(event_time="yesterday"), Reason.BAD_TIMESTAMP),
+        (a_document(event_time="2026-11-21T15:00:00"), Reason.BAD_TIMESTAMP),
+        (
+            a_document(event_time=(NOW + timedelta(hours=1)).isoformat()),
+            Reason.FUTURE_TIMESTAMP,
+        ),
+    ],
+)
+def test_each_kind_of_bad_record_is_rejected_with_its_reason(value: bytes, reason: Reason) -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse_raw(value, now=NOW)
+    assert rejected.value.reason is reason
+
+
+def test_non_finite_numbers_are_out_of_range() -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse_raw(a_document(latitude=float("nan")), now=NOW)
+    assert rejected.value.reason is Reason.OUT_OF_RANGE
+
+
+def test_records_the_schema_rejects_are_rejected_by_the_validator_too() -> None:
+    schema = load("raw_position")
+    for bad in ({"latitude": 91}, {"sequence": -1}, {"visibility": "twilight"}):
+        document = json.loads(a_document(**bad))
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(document, schema)
+        with pytest.raises(Rejected):
+            parse_raw(json.dumps(document).encode(), now=NOW)
