@@ -1,0 +1,54 @@
+"""Configuration of the local stack: one settings class, read from ISS_DEVSTACK_* variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "iss-tracker"
+
+
+class DevstackSettings(BaseSettings):
+    """Where the local stack keeps downloads and state, which versions it runs, its ports."""
+
+    model_config = SettingsConfigDict(env_prefix="ISS_DEVSTACK_", extra="ignore")
+
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    """Downloads and builds, one folder per component and version; safe to delete."""
+    state_dir: Path = REPO_ROOT / ".devstack"
+    """Data, logs and pid files of the stack that `make up` runs."""
+    strimzi_crds_dir: Path = Field(
+        default=REPO_ROOT.parent / "shared" / "crds" / "strimzi-1.2.0",
+        validation_alias=AliasChoices("STRIMZI_CRDS_DIR", "ISS_DEVSTACK_STRIMZI_CRDS_DIR"),
+    )
+    """The released Strimzi CRDs (kafka.strimzi.io/v1) the chart is validated against."""
+
+    kafka_version: str = "4.3.1"
+    """Apache Kafka, resolved from Maven Central."""
+    kubernetes_version: str = "v1.34.4"
+    """etcd, kube-apiserver, kube-controller-manager and kubectl, built from Go modules."""
+    helm_version: str = "v3.19.0"
+    """helm, built from its Go module."""
+    postgres_major: int = 15
+    """PostgreSQL major version, from Debian packages."""
+
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    postgres_port: int = 15432
+    prometheus_port: int = 19090
+    etcd_port: int = 12379
+    apiserver_port: int = 16443
+
+    def cache(self, component: str, version: str) -> Path:
+        """The cache folder of one component at one version, created on demand."""
+        path = self.cache_dir / f"{component}-{version}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path

@@ -1,0 +1,110 @@
+"""Session-wide real services for the suite, and per-test isolation on top of them.
+
+Every service is a real local process on a free 127.0.0.1 port, started once per session by
+`iss_devstack`. A fixture that cannot start its service raises, so the tests that need it fail
+(they never skip).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from iss_devstack.kafka import Kafka
+from iss_devstack.postgres import Postgres
+from iss_devstack.prometheus import Prometheus
+from iss_devstack.settings import DevstackSettings
+
+if TYPE_CHECKING:
+    from iss_devstack.controlplane import ControlPlane
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def devstack_settings() -> DevstackSettings:
+    return DevstackSettings()
+
+
+@pytest.fixture(scope="session")
+def kafka(
+    devstack_settings: DevstackSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Kafka]:
+    broker = Kafka.for_tests(devstack_settings, tmp_path_factory.mktemp("kafka"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def make_topic(kafka: Kafka) -> Callable[..., str]:
+    """Create a topic with a name no other test uses."""
+
+    def create(partitions: int = 1) -> str:
+        name = unique("test")
+        kafka.create_topic(name, partitions)
+        return name
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def postgres(
+    devstack_settings: DevstackSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Postgres]:
+    server = Postgres.for_tests(devstack_settings, tmp_path_factory.mktemp("postgres"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_dsn(postgres: Postgres) -> str:
+    """The DSN of a fresh, empty database for this test alone."""
+    return postgres.create_database(unique("test").replace("-", "_"))
+
+
+@pytest.fixture(scope="session")
+def prometheus(
+    devstack_settings: DevstackSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prometheus]:
+    server = Prometheus.for_tests(devstack_settings, tmp_path_factory.mktemp("prometheus"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def strimzi_crds_dir(devstack_settings: DevstackSettings) -> Path:
+    path = devstack_settings.strimzi_crds_dir
+    assert (path / "040-Crd-kafka.yaml").is_file(), (
+        f"the Strimzi 1.2.0 CRDs are not in {path}: set STRIMZI_CRDS_DIR to their folder"
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def controlplane(
+    devstack_settings: DevstackSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ControlPlane]:
+    from iss_devstack.controlplane import ControlPlane
+
+    plane = ControlPlane.for_tests(devstack_settings, tmp_path_factory.mktemp("controlplane"))
+    plane.start()
+    yield plane
+    plane.stop()
+
+
+@pytest.fixture
+def namespace(controlplane: ControlPlane) -> Iterator[str]:
+    """A namespace of this test's own on the control plane, deleted afterwards."""
+    name = unique("test")
+    controlplane.kubectl("create", "namespace", name)
+    yield name
+    controlplane.kubectl("delete", "namespace", name, "--wait=false", check=False)
