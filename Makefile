@@ -1,0 +1,71 @@
+# ISS Tracker: the two commands a new user needs are `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PACKAGES := services/iss_contract services/iss_producer services/iss_enricher \
+            services/iss_liveview services/iss_cli operator/iss_operator \
+            dashboards/iss_dashboards hack/iss_devstack
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (e.g. 'sudo apt-get install python3.11 python3.11-venv')" >&2; exit 1; }
+	@echo "==> creating $(VENV) and installing the project with its dev tools"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --progress-bar off -e '.[dev]'
+	@touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## create the virtualenv and install the project
+
+.PHONY: install
+install: $(STAMP) ## fetch and build every service binary the stack and tests use (cached by version)
+	$(BIN)/iss-devstack install
+
+.PHONY: up
+up: $(STAMP) ## run the whole pipeline locally: Kafka, PostgreSQL, Prometheus, producer, enricher, live view
+	$(BIN)/iss-devstack install --no-controlplane --no-browser
+	$(BIN)/iss-devstack up
+
+.PHONY: down
+down: ## stop everything `make up` started (data is kept)
+	@if [ -x $(BIN)/iss-devstack ]; then $(BIN)/iss-devstack down; else echo "nothing to stop"; fi
+
+.PHONY: reset
+reset: ## stop everything and delete the local stack's data
+	$(BIN)/iss-devstack reset
+
+.PHONY: status
+status: $(STAMP) ## components, freshness, lag, latest position of the local stack
+	$(BIN)/iss-tracker status --local
+
+.PHONY: lint
+lint: $(STAMP) ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(PACKAGES)
+
+.PHONY: generated
+generated: $(STAMP) ## regenerate the dashboards' JSON and the chart's copies of CRDs and dashboards
+	$(BIN)/iss-dashboards
+	bash hack/sync-chart-files.sh
+
+.PHONY: check-generated
+check-generated: $(STAMP) ## fail when generated files are stale
+	$(BIN)/iss-dashboards --check
+	bash hack/sync-chart-files.sh --check
+
+.PHONY: test
+test: install lint check-generated ## the full suite against real local services
+	$(BIN)/pytest
+
+.PHONY: bench
+bench: $(STAMP) ## the benchmark scripts (they start their own services; figures are printed)
+	$(BIN)/python benchmarks/run_all.py

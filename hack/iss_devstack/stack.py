@@ -1,0 +1,225 @@
+"""`make up` / `make down`: the whole pipeline as local processes on the documented ports."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import requests
+
+from iss_contract.topics import DEADLETTER_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
+from iss_devstack.errors import DevstackError
+from iss_devstack.kafka import Kafka
+from iss_devstack.postgres import Postgres
+from iss_devstack.procs import Process, port_open, run, stop_pid_file
+from iss_devstack.progress import say, step
+from iss_devstack.prometheus import Prometheus
+from iss_devstack.settings import DevstackSettings
+
+DATABASE = "iss"
+PRODUCER_METRICS = 9101
+ENRICHER_METRICS = 9102
+LIVEVIEW_PORT = 8088
+LIVEVIEW_METRICS = 9104
+LIVE_API = "https://api.wheretheiss.at/v1/satellites/25544"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A pipeline process `make up` runs: its command, environment and where it reports health."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    health_url: str
+
+
+def services(settings: DevstackSettings) -> tuple[Kafka, Postgres, Prometheus]:
+    state = settings.state_dir
+    kafka = Kafka(settings, state / "kafka", settings.kafka_port, settings.kafka_controller_port)
+    postgres = Postgres(settings, state / "postgres" / "data", settings.postgres_port)
+    prometheus = Prometheus(
+        settings, state / "prometheus", settings.prometheus_port, scrape_interval="5s"
+    )
+    return kafka, postgres, prometheus
+
+
+def live_api_reachable(timeout: float = 3.0) -> bool:
+    try:
+        return requests.get(LIVE_API, timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def components(settings: DevstackSettings, dsn: str, live: bool) -> list[Component]:
+    bootstrap = f"127.0.0.1:{settings.kafka_port}"
+    venv_bin = Path(sys.executable).parent
+    state = settings.state_dir
+    producer_env = {
+        "ISS_PRODUCER_BOOTSTRAP_SERVERS": bootstrap,
+        "ISS_PRODUCER_METRICS_PORT": str(PRODUCER_METRICS),
+        "ISS_PRODUCER_METRICS_HOST": "127.0.0.1",
+        "ISS_PRODUCER_LOG_FORMAT": "text",
+    }
+    if not live:
+        producer_env["ISS_PRODUCER_SOURCES"] = "sgp4"
+    return [
+        Component(
+            name="producer",
+            argv=[str(venv_bin / "iss-producer")],
+            env=producer_env,
+            health_url=f"http://127.0.0.1:{PRODUCER_METRICS}/healthz",
+        ),
+        Component(
+            name="enricher",
+            argv=[str(venv_bin / "iss-enricher")],
+            env={
+                "ISS_ENRICHER_KAFKA_BOOTSTRAP": bootstrap,
+                "ISS_ENRICHER_DATABASE_DSN": dsn,
+                "ISS_ENRICHER_METRICS_PORT": str(ENRICHER_METRICS),
+                "ISS_ENRICHER_METRICS_HOST": "127.0.0.1",
+                "ISS_ENRICHER_RECOVERY_DIRECTORY": str(state / "enricher-recovery"),
+            },
+            health_url=f"http://127.0.0.1:{ENRICHER_METRICS}/metrics",
+        ),
+        Component(
+            name="liveview",
+            argv=[str(venv_bin / "iss-liveview")],
+            env={
+                "ISS_LIVEVIEW_BOOTSTRAP_SERVERS": bootstrap,
+                "ISS_LIVEVIEW_PORT": str(LIVEVIEW_PORT),
+                "ISS_LIVEVIEW_METRICS_PORT": str(LIVEVIEW_METRICS),
+            },
+            health_url=f"http://127.0.0.1:{LIVEVIEW_PORT}/healthz",
+        ),
+    ]
+
+
+def _process(settings: DevstackSettings, component: Component) -> Process:
+    run_dir = settings.state_dir / "run"
+    return Process(
+        name=component.name,
+        argv=component.argv,
+        env=component.env,
+        log_path=run_dir / f"{component.name}.log",
+        pid_path=run_dir / f"{component.name}.pid",
+    )
+
+
+def _healthy(url: str) -> bool:
+    return requests.get(url, timeout=2).status_code == 200
+
+
+def ensure_database(postgres: Postgres) -> str:
+    with psycopg.connect(postgres.admin_dsn, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+        ).fetchone()
+        if exists is None:
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+    return postgres.dsn(DATABASE)
+
+
+def up(settings: DevstackSettings) -> None:
+    """Start everything that is not already running, then print where to look."""
+    started = time.monotonic()
+    kafka, postgres, prometheus = services(settings)
+    for service in (kafka, postgres, prometheus):
+        if service.process.pid_path.exists() and port_open(service.port):
+            say(f"{service.process.name} is already running on 127.0.0.1:{service.port}")
+        else:
+            service.start()
+    with step("creating topics"):
+        kafka.create_topic(RAW_TOPIC, 3)
+        kafka.create_topic(ENRICHED_TOPIC, 3)
+        kafka.create_topic(DEADLETTER_TOPIC, 1)
+    dsn = ensure_database(postgres)
+    venv_bin = Path(sys.executable).parent
+    with step("migrating the database schema"):
+        run([venv_bin / "iss-migrate", "--dsn", dsn], what="iss-migrate")
+
+    live = live_api_reachable()
+    if live:
+        say("live ISS APIs are reachable: the producer polls wheretheiss.at (fallback SGP4)")
+    else:
+        say(
+            "live ISS APIs are NOT reachable: the producer propagates the bundled TLE with SGP4 "
+            "(real positions, accuracy decays with the TLE's age)"
+        )
+    for component in components(settings, dsn, live):
+        process = _process(settings, component)
+        if process.pid_path.exists() and _alive_from_pidfile(process.pid_path):
+            say(f"{component.name} is already running")
+            continue
+        with step(f"starting the {component.name}"):
+            process.start()
+            process.wait_until(functools.partial(_healthy, component.health_url), 90, "healthy")
+    for job, port in (
+        ("iss-producer", PRODUCER_METRICS),
+        ("iss-enricher", ENRICHER_METRICS),
+        ("iss-liveview", LIVEVIEW_METRICS),
+    ):
+        prometheus.add_target(job, f"127.0.0.1:{port}")
+
+    say(f"the pipeline is up ({time.monotonic() - started:.0f}s)")
+    print(
+        "\n".join(
+            [
+                "",
+                f"  Live view     http://127.0.0.1:{LIVEVIEW_PORT}/",
+                f"  Prometheus    {prometheus.url}/graph",
+                f"  Kafka         {kafka.bootstrap}  (topics {RAW_TOPIC}, {ENRICHED_TOPIC}, "
+                f"{DEADLETTER_TOPIC})",
+                f"  PostgreSQL    psql {dsn}",
+                f"  Logs          {settings.state_dir / 'run'}/*.log",
+                "",
+                "  make status    components, freshness, lag, latest position",
+                "  make down      stop everything (data is kept for the next `make up`)",
+                "",
+            ]
+        )
+    )
+
+
+def _alive_from_pidfile(pid_path: Path) -> bool:
+    try:
+        os.killpg(int(pid_path.read_text().strip()), 0)
+    except (ValueError, ProcessLookupError, FileNotFoundError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def down(settings: DevstackSettings) -> None:
+    """Stop, in reverse order, everything `up` started. Data stays for the next `up`."""
+    run_dir = settings.state_dir / "run"
+    names = ["liveview", "enricher", "producer"]
+    for name in names:
+        if stop_pid_file(run_dir / f"{name}.pid", grace=30):
+            say(f"stopped the {name}")
+    kafka, postgres, prometheus = services(settings)
+    for service in (prometheus, kafka, postgres):
+        if stop_pid_file(service.process.pid_path, grace=60):
+            say(f"stopped {service.process.name}")
+    say("everything `make up` started is stopped")
+
+
+def reset(settings: DevstackSettings) -> None:
+    """Stop everything and delete the stack's data."""
+    down(settings)
+    if settings.state_dir.exists():
+        shutil.rmtree(settings.state_dir)
+    say(f"removed {settings.state_dir}")
+
+
+def check_ports_free(settings: DevstackSettings) -> None:
+    for port in (settings.kafka_port, settings.postgres_port, settings.prometheus_port):
+        if port_open(port):
+            raise DevstackError(f"port {port} is taken by something `make up` did not start")
