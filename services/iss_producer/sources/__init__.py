@@ -1,0 +1,1 @@
+"""Position sources: pure parse functions with thin fetch edges."""

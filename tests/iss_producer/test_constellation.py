@@ -1,0 +1,110 @@
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from iss_contract.raw import RawPosition
+from iss_producer.constellation import Constellation, SnapshotEncoder
+from iss_producer.settings import DEFAULT_TLE_FILE
+from iss_producer.sources.sgp4_source import propagate
+from iss_producer.tle import TleRecord, checksum, load_tle_file
+
+WHEN = datetime(2026, 9, 17, 3, 0, 0, tzinfo=UTC)
+
+
+def _with_checksum(line: str) -> str:
+    return line[:68] + str(checksum(line))
+
+
+def variant(base: TleRecord, norad_id: int, mean_anomaly: float) -> TleRecord:
+    line1 = _with_checksum(f"1 {norad_id:05d}" + base.line1[7:])
+    line2 = _with_checksum(
+        f"2 {norad_id:05d}" + base.line2[7:43] + f"{mean_anomaly:8.4f}" + base.line2[51:]
+    )
+    return TleRecord(f"SAT {norad_id}", line1, line2)
+
+
+@pytest.mark.unit
+def test_vectorised_positions_equal_one_by_one_propagation() -> None:
+    iss = load_tle_file(DEFAULT_TLE_FILE)[0]
+    records = [iss] + [variant(iss, 40000 + i, 30.0 * i) for i in range(1, 12)]
+    snapshot = Constellation(records).propagate(WHEN)
+    assert snapshot.ok.all()
+    for i, record in enumerate(records):
+        single = propagate(record, WHEN)
+        assert snapshot.latitude[i] == pytest.approx(single.latitude, abs=1e-9)
+        assert snapshot.longitude[i] == pytest.approx(single.longitude, abs=1e-9)
+        assert snapshot.altitude_km[i] == pytest.approx(single.altitude_km, abs=1e-9)
+        assert snapshot.velocity_kmh[i] == pytest.approx(single.velocity_kmh, abs=1e-6)
+    # Different mean anomalies really are different places.
+    assert len({round(float(lat), 3) for lat in snapshot.latitude}) > 6
+
+
+@pytest.mark.unit
+def test_satellite_that_fails_to_propagate_is_flagged_and_the_others_are_not() -> None:
+    iss = load_tle_file(DEFAULT_TLE_FILE)[0]
+    # 17 revolutions a day is below the surface: SGP4 reports an error a year later.
+    sunk = _with_checksum(iss.line2[:52] + "17.00000000" + iss.line2[63:])
+    snapshot = Constellation([iss, TleRecord("SUNK", iss.line1, sunk)]).propagate(
+        datetime(2027, 9, 1, tzinfo=UTC)
+    )
+    assert snapshot.ok.tolist() == [True, False]
+
+
+def _catalogue() -> list[TleRecord]:
+    iss = load_tle_file(DEFAULT_TLE_FILE)[0]
+    names = ['QUOTE "Q"', "PERCENT %d", "ÜMLAUT", None]
+    records = [iss] + [variant(iss, 40000 + i, 40.0 * i) for i in range(1, 5)]
+    return [records[0]] + [
+        TleRecord(name, r.line1, r.line2) for name, r in zip(names, records[1:], strict=True)
+    ]
+
+
+@pytest.mark.unit
+def test_encoded_messages_are_byte_identical_to_the_contract_encoding() -> None:
+    constellation = Constellation(_catalogue())
+    encoder = SnapshotEncoder(constellation, 'producer "%s"')
+    snapshot = constellation.propagate(WHEN)
+    produced_at = datetime(2026, 9, 17, 3, 0, 0, 120000, tzinfo=UTC)
+    encoded = encoder.encode(snapshot, 100, produced_at)
+    assert len(encoded) == len(constellation)
+    for n, (key, value) in enumerate(encoded):
+        expected = RawPosition(
+            norad_id=constellation.norad_ids[n],
+            name=constellation.names[n],
+            event_time=WHEN,
+            latitude=float(snapshot.latitude[n]),
+            longitude=float(snapshot.longitude[n]),
+            altitude_km=float(snapshot.altitude_km[n]),
+            velocity_kmh=float(snapshot.velocity_kmh[n]),
+            source="sgp4",
+            producer_id='producer "%s"',
+            sequence=100 + n,
+            produced_at=produced_at,
+        )
+        assert key == expected.key
+        assert value == expected.to_bytes()
+    assert encoder.fallback_ticks == 0
+
+
+@pytest.mark.unit
+def test_failed_satellites_are_skipped_and_sequences_stay_contiguous() -> None:
+    constellation = Constellation(_catalogue())
+    snapshot = constellation.propagate(WHEN)
+    snapshot.ok[1] = False
+    encoded = SnapshotEncoder(constellation, "p").encode(snapshot, 0, WHEN)
+    assert [key for key, _ in encoded] == [b"25544", b"40002", b"40003", b"40004"]
+    assert [json.loads(value)["sequence"] for _, value in encoded] == [0, 1, 2, 3]
+
+
+@pytest.mark.unit
+def test_encoding_falls_back_to_the_contract_when_the_template_disagrees(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    constellation = Constellation(_catalogue())
+    encoder = SnapshotEncoder(constellation, "p")
+    snapshot = constellation.propagate(WHEN)
+    monkeypatch.setattr(RawPosition, "to_bytes", lambda self: b'{"v":2}')
+    encoded = encoder.encode(snapshot, 0, WHEN)
+    assert encoder.fallback_ticks == 1
+    assert {value for _, value in encoded} == {b'{"v":2}'}
