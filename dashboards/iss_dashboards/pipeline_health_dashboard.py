@@ -1,0 +1,287 @@
+"""The "Pipeline health" dashboard: lag, throughput, latency, errors and operator actions.
+
+Metric names are those of docs/contracts.md, plus ``kafka_consumergroup_lag`` from Strimzi's
+kafka-exporter.
+"""
+
+from __future__ import annotations
+
+from grafanalib import core
+
+from iss_dashboards import defaults as d
+
+OUTPUT = "pipeline-health.json"
+UID = "iss-pipeline-health"
+
+RATE = "$__rate_interval"
+RANGE = "$__range"
+
+STORED_FRESHNESS = "time() - max(iss_enricher_last_committed_event_timestamp_seconds)"
+RAW_FRESHNESS = "time() - max(iss_producer_last_publish_timestamp_seconds)"
+
+
+def _quantiles(histogram: str, by: str = "") -> list[core.Target]:
+    group = f"le, {by}" if by else "le"
+    prefix = f"{{{{{by}}}}} " if by else ""
+    return [
+        d.promql(
+            f"histogram_quantile({quantile}, sum by ({group}) (rate({histogram}_bucket[{RATE}])))",
+            f"{prefix}p{round(quantile * 100)}",
+            ref_id=ref,
+        )
+        for quantile, ref in ((0.5, "A"), (0.95, "B"), (0.99, "C"))
+    ]
+
+
+def overview_panels() -> list[core.Panel]:
+    return [
+        d.stat(
+            "Stored data freshness",
+            "Seconds since the event time of the newest row the enricher committed: the signal "
+            f"the operator acts on. Red from {d.FRESHNESS_THRESHOLD_SECONDS:g} s.",
+            d.promql(STORED_FRESHNESS, "stored", instant=True),
+            d.grid(0, 0, 6, 4),
+            unit="s",
+            decimals=1,
+            steps=d.FRESHNESS_STEPS,
+            color_mode="background",
+        ),
+        d.stat(
+            "Raw input freshness",
+            "Seconds since the producer's last acknowledged message to Kafka. Red from "
+            f"{d.FRESHNESS_THRESHOLD_SECONDS:g} s.",
+            d.promql(RAW_FRESHNESS, "raw", instant=True),
+            d.grid(6, 0, 6, 4),
+            unit="s",
+            decimals=1,
+            steps=d.FRESHNESS_STEPS,
+            color_mode="background",
+        ),
+        d.stat(
+            "Rows stored per second",
+            "Records the enricher wrote, per second (about 1 for one satellite at 1 Hz).",
+            d.promql(f"sum(rate(iss_enricher_records_out_total[{RATE}]))", "stored"),
+            d.grid(12, 0, 6, 4),
+            unit="ops",
+            decimals=2,
+        ),
+        d.stat(
+            "Operator restarts in range",
+            "Restarts the operator made in the dashboard's time range, all components.",
+            d.promql(f"sum(increase(iss_operator_restarts_total[{RANGE}]))", "restarts"),
+            d.grid(18, 0, 6, 4),
+            decimals=0,
+            steps=d.threshold_steps(("green", None), ("orange", 1)),
+        ),
+    ]
+
+
+def dataflow_panels() -> list[core.Panel]:
+    return [
+        d.timeseries(
+            "Kafka consumer lag",
+            "Messages behind the end of each partition: per consumer group from kafka-exporter "
+            "(kafka_consumergroup_lag) and as the enricher measures it itself. The exporter only "
+            "sees groups that commit offsets.",
+            [
+                d.promql(
+                    "sum by (consumergroup, topic, partition) (kafka_consumergroup_lag)",
+                    "{{consumergroup}} {{topic}}/{{partition}}",
+                    ref_id="A",
+                ),
+                d.promql(
+                    "max by (topic, partition) (iss_enricher_consumer_lag_messages)",
+                    "enricher {{topic}}/{{partition}}",
+                    ref_id="B",
+                ),
+            ],
+            d.grid(0, 4, 12, 8),
+            unit="short",
+            legend_calcs=["lastNotNull", "max"],
+        ),
+        d.timeseries(
+            "Messages per second at each stage",
+            "Produced to Kafka, read by the enricher, stored in the database, and sent to dead "
+            "letters. In a healthy pipeline the first three lines coincide.",
+            [
+                d.promql(
+                    f"sum(rate(iss_producer_messages_produced_total[{RATE}]))",
+                    "produced",
+                    ref_id="A",
+                ),
+                d.promql(
+                    f"sum(rate(iss_enricher_records_in_total[{RATE}]))",
+                    "enricher in",
+                    ref_id="B",
+                ),
+                d.promql(
+                    f"sum(rate(iss_enricher_records_out_total[{RATE}]))",
+                    "stored",
+                    ref_id="C",
+                ),
+                d.promql(
+                    f"sum(rate(iss_enricher_records_rejected_total[{RATE}]))",
+                    "dead letters",
+                    ref_id="D",
+                ),
+            ],
+            d.grid(12, 4, 12, 8),
+            unit="ops",
+            legend_calcs=["mean", "lastNotNull"],
+        ),
+        d.timeseries(
+            "End-to-end latency",
+            "From a position's event time to its row committed in the database: 50th, 95th and "
+            "99th percentiles.",
+            _quantiles("iss_enricher_end_to_end_latency_seconds"),
+            d.grid(0, 12, 12, 8),
+            unit="s",
+            legend_calcs=["mean", "max"],
+        ),
+        d.timeseries(
+            "Database write latency",
+            "Time to write one batch of rows (COPY and upsert): 50th, 95th and 99th percentiles.",
+            _quantiles("iss_enricher_batch_write_seconds"),
+            d.grid(12, 12, 12, 8),
+            unit="s",
+            legend_calcs=["mean", "max"],
+        ),
+    ]
+
+
+def error_panels() -> list[core.Panel]:
+    return [
+        d.timeseries(
+            "Dead letters by reason",
+            "Input the enricher rejected to the dead-letter topic, and answers the producer "
+            "rejected from its sources, per second by reason.",
+            [
+                d.promql(
+                    f"sum by (reason) (rate(iss_enricher_records_rejected_total[{RATE}]))",
+                    "enricher: {{reason}}",
+                    ref_id="A",
+                ),
+                d.promql(
+                    f"sum by (source, reason) (rate(iss_producer_rejected_total[{RATE}]))",
+                    "producer {{source}}: {{reason}}",
+                    ref_id="B",
+                ),
+            ],
+            d.grid(0, 20, 12, 8),
+            unit="ops",
+            legend_calcs=["mean", "max"],
+        ),
+        d.timeseries(
+            "Producer fetches and failures",
+            "Fetches from each source by outcome, and messages Kafka failed to acknowledge.",
+            [
+                d.promql(
+                    f"sum by (source, outcome) (rate(iss_producer_fetches_total[{RATE}]))",
+                    "{{source}} {{outcome}}",
+                    ref_id="A",
+                ),
+                d.promql(
+                    f"sum(rate(iss_producer_delivery_failures_total[{RATE}]))",
+                    "delivery failures",
+                    ref_id="B",
+                ),
+            ],
+            d.grid(12, 20, 12, 8),
+            unit="ops",
+            legend_calcs=["mean", "max"],
+        ),
+    ]
+
+
+def producer_panels() -> list[core.Panel]:
+    return [
+        d.timeseries(
+            "Producer source",
+            "The source the producer uses now (1) and the others (0). It falls back from "
+            "wheretheiss to open-notify to SGP4 propagation when a source fails.",
+            [d.promql("max by (source) (iss_producer_current_source)", "{{source}}")],
+            d.grid(0, 28, 8, 8),
+            unit="bool_on_off",
+            interpolation="stepAfter",
+        ),
+        d.timeseries(
+            "Producer fetch duration",
+            "Time to fetch one position from each source, 95th percentile.",
+            [
+                d.promql(
+                    "histogram_quantile(0.95, sum by (le, source) "
+                    f"(rate(iss_producer_fetch_duration_seconds_bucket[{RATE}])))",
+                    "{{source}} p95",
+                )
+            ],
+            d.grid(8, 28, 8, 8),
+            unit="s",
+            legend_calcs=["mean", "max"],
+        ),
+        d.timeseries(
+            "TLE age",
+            "Age of the element set SGP4 propagates from; positions drift as it ages.",
+            [d.promql("max(iss_producer_tle_age_seconds)", "TLE age")],
+            d.grid(16, 28, 8, 8),
+            unit="s",
+        ),
+    ]
+
+
+def operator_panels() -> list[core.Panel]:
+    return [
+        d.timeseries(
+            "Operator checks",
+            "Health checks the operator ran per second, by pipeline and outcome.",
+            [
+                d.promql(
+                    f"sum by (pipeline, outcome) (rate(iss_operator_checks_total[{RATE}]))",
+                    "{{pipeline}} {{outcome}}",
+                )
+            ],
+            d.grid(0, 36, 8, 8),
+            unit="ops",
+            legend_calcs=["mean"],
+        ),
+        d.timeseries(
+            "Operator restarts",
+            "Restarts by pipeline, component and reason, per interval.",
+            [
+                d.promql(
+                    "sum by (pipeline, component, reason) "
+                    f"(increase(iss_operator_restarts_total[{RATE}]))",
+                    "{{pipeline}} {{component}}: {{reason}}",
+                )
+            ],
+            d.grid(8, 36, 8, 8),
+            unit="short",
+            draw_style="bars",
+            legend_calcs=["sum"],
+        ),
+        d.timeseries(
+            "Operator decision time",
+            "Time the operator takes to read metrics and decide, 50th, 95th and 99th percentiles.",
+            _quantiles("iss_operator_decision_seconds"),
+            d.grid(16, 36, 8, 8),
+            unit="s",
+            legend_calcs=["mean", "max"],
+        ),
+    ]
+
+
+def build() -> core.Dashboard:
+    return d.dashboard(
+        title="Pipeline health",
+        uid=UID,
+        description="Consumer lag, throughput, latency, dead letters and operator actions.",
+        tags=["pipeline"],
+        panels=[
+            *overview_panels(),
+            *dataflow_panels(),
+            *error_panels(),
+            *producer_panels(),
+            *operator_panels(),
+        ],
+        variables=[d.prometheus_variable()],
+        time_from="now-30m",
+    )
