@@ -1,0 +1,65 @@
+"""The messages the gateway sends to browsers, built from enriched Kafka values.
+
+Frames are JSON text. A live position is `{"type":"position","kafka_ts":ms,"position":{...}}`;
+on connect the page gets the recent history as one or more
+`{"type":"history","first":bool,"last":bool,"positions":[...]}` frames, oldest first.
+The enriched value is forwarded verbatim once it has been checked to be a JSON object with a
+position in it, so the gateway never re-serialises a message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+REQUIRED_NUMBERS = ("latitude", "longitude")
+
+
+class InvalidPositionError(ValueError):
+    """A value on the enriched topic that the page could not draw."""
+
+
+def checked_position(value: bytes | None) -> str:
+    """The value as text when it is a JSON object with a drawable position.
+
+    Raises InvalidPositionError otherwise.
+    """
+    if value is None:
+        raise InvalidPositionError("empty value")
+    try:
+        text = value.decode("utf-8")
+        body = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidPositionError(f"not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise InvalidPositionError("not a JSON object")
+    for field in REQUIRED_NUMBERS:
+        number = body.get(field)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise InvalidPositionError(f"{field} is not a number")
+    if not isinstance(body.get("event_time"), str):
+        raise InvalidPositionError("event_time is not a string")
+    return text
+
+
+def position_frame(position_json: str, kafka_ts_ms: int | None) -> str:
+    """One live position as a frame; `kafka_ts_ms` is the Kafka record timestamp."""
+    ts = "null" if kafka_ts_ms is None else str(int(kafka_ts_ms))
+    return f'{{"type":"position","kafka_ts":{ts},"position":{position_json}}}'
+
+
+def history_frames(positions: Sequence[str], chunk: int) -> Iterator[str]:
+    """The history, oldest first, cut into frames of at most `chunk` positions.
+
+    An empty history still yields one (empty) frame, so a reconnecting page always learns
+    that its old state is to be replaced.
+    """
+    if chunk < 1:
+        raise ValueError("chunk must be at least 1")
+    total = len(positions)
+    starts = range(0, total, chunk) if total else range(1)
+    for start in starts:
+        body = ",".join(positions[start : start + chunk])
+        first = "true" if start == 0 else "false"
+        last = "true" if start + chunk >= total else "false"
+        yield f'{{"type":"history","first":{first},"last":{last},"positions":[{body}]}}'
