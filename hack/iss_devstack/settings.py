@@ -46,6 +46,12 @@ class DevstackSettings(BaseSettings):
     prometheus_port: int = 19090
     etcd_port: int = 12379
     apiserver_port: int = 16443
+    producer_metrics_port: int = 9101
+    enricher_metrics_port: int = 9102
+    liveview_port: int = 8088
+    liveview_metrics_port: int = 9104
+    producer_sources: str | None = None
+    """Producer sources for `make up`, comma-separated; unset: live APIs if reachable, else SGP4."""
 
     def cache(self, component: str, version: str) -> Path:
         """The cache folder of one component at one version, created on demand."""

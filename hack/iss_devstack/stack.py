@@ -23,10 +23,6 @@ from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
 
 DATABASE = "iss"
-PRODUCER_METRICS = 9101
-ENRICHER_METRICS = 9102
-LIVEVIEW_PORT = 8088
-LIVEVIEW_METRICS = 9104
 LIVE_API = "https://api.wheretheiss.at/v1/satellites/25544"
 
 
@@ -57,24 +53,26 @@ def live_api_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def components(settings: DevstackSettings, dsn: str, live: bool) -> list[Component]:
+def components(settings: DevstackSettings, dsn: str, sources: str | None) -> list[Component]:
     bootstrap = f"127.0.0.1:{settings.kafka_port}"
+    producer_metrics = settings.producer_metrics_port
+    enricher_metrics = settings.enricher_metrics_port
     venv_bin = Path(sys.executable).parent
     state = settings.state_dir
     producer_env = {
         "ISS_PRODUCER_BOOTSTRAP_SERVERS": bootstrap,
-        "ISS_PRODUCER_METRICS_PORT": str(PRODUCER_METRICS),
+        "ISS_PRODUCER_METRICS_PORT": str(producer_metrics),
         "ISS_PRODUCER_METRICS_HOST": "127.0.0.1",
         "ISS_PRODUCER_LOG_FORMAT": "text",
     }
-    if not live:
-        producer_env["ISS_PRODUCER_SOURCES"] = "sgp4"
+    if sources is not None:
+        producer_env["ISS_PRODUCER_SOURCES"] = sources
     return [
         Component(
             name="producer",
             argv=[str(venv_bin / "iss-producer")],
             env=producer_env,
-            health_url=f"http://127.0.0.1:{PRODUCER_METRICS}/healthz",
+            health_url=f"http://127.0.0.1:{producer_metrics}/healthz",
         ),
         Component(
             name="enricher",
@@ -82,21 +80,21 @@ def components(settings: DevstackSettings, dsn: str, live: bool) -> list[Compone
             env={
                 "ISS_ENRICHER_KAFKA_BOOTSTRAP": bootstrap,
                 "ISS_ENRICHER_DATABASE_DSN": dsn,
-                "ISS_ENRICHER_METRICS_PORT": str(ENRICHER_METRICS),
+                "ISS_ENRICHER_METRICS_PORT": str(enricher_metrics),
                 "ISS_ENRICHER_METRICS_HOST": "127.0.0.1",
                 "ISS_ENRICHER_RECOVERY_DIRECTORY": str(state / "enricher-recovery"),
             },
-            health_url=f"http://127.0.0.1:{ENRICHER_METRICS}/metrics",
+            health_url=f"http://127.0.0.1:{enricher_metrics}/metrics",
         ),
         Component(
             name="liveview",
             argv=[str(venv_bin / "iss-liveview")],
             env={
                 "ISS_LIVEVIEW_BOOTSTRAP_SERVERS": bootstrap,
-                "ISS_LIVEVIEW_PORT": str(LIVEVIEW_PORT),
-                "ISS_LIVEVIEW_METRICS_PORT": str(LIVEVIEW_METRICS),
+                "ISS_LIVEVIEW_PORT": str(settings.liveview_port),
+                "ISS_LIVEVIEW_METRICS_PORT": str(settings.liveview_metrics_port),
             },
-            health_url=f"http://127.0.0.1:{LIVEVIEW_PORT}/healthz",
+            health_url=f"http://127.0.0.1:{settings.liveview_port}/healthz",
         ),
     ]
 
@@ -117,13 +115,19 @@ def _healthy(url: str) -> bool:
 
 
 def ensure_database(postgres: Postgres) -> str:
+    """The `iss` role and database the pipeline writes to; the local server trusts 127.0.0.1."""
     with psycopg.connect(postgres.admin_dsn, autocommit=True) as conn:
+        if (
+            conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (DATABASE,)).fetchone()
+            is None
+        ):
+            conn.execute(f"CREATE ROLE {DATABASE} LOGIN")
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
         ).fetchone()
         if exists is None:
-            conn.execute(f"CREATE DATABASE {DATABASE}")
-    return postgres.dsn(DATABASE)
+            conn.execute(f"CREATE DATABASE {DATABASE} OWNER {DATABASE}")
+    return f"postgresql://{DATABASE}@127.0.0.1:{postgres.port}/{DATABASE}"
 
 
 def up(settings: DevstackSettings) -> None:
@@ -144,15 +148,18 @@ def up(settings: DevstackSettings) -> None:
     with step("migrating the database schema"):
         run([venv_bin / "iss-migrate", "--dsn", dsn], what="iss-migrate")
 
-    live = live_api_reachable()
-    if live:
+    sources = settings.producer_sources
+    if sources is not None:
+        say(f"the producer uses the sources you chose: {sources}")
+    elif live_api_reachable():
         say("live ISS APIs are reachable: the producer polls wheretheiss.at (fallback SGP4)")
     else:
+        sources = "sgp4"
         say(
             "live ISS APIs are NOT reachable: the producer propagates the bundled TLE with SGP4 "
-            "(real positions, accuracy decays with the TLE's age)"
+            "(real positions; accuracy decays with the TLE's age)"
         )
-    for component in components(settings, dsn, live):
+    for component in components(settings, dsn, sources):
         process = _process(settings, component)
         if process.pid_path.exists() and _alive_from_pidfile(process.pid_path):
             say(f"{component.name} is already running")
@@ -161,9 +168,9 @@ def up(settings: DevstackSettings) -> None:
             process.start()
             process.wait_until(functools.partial(_healthy, component.health_url), 90, "healthy")
     for job, port in (
-        ("iss-producer", PRODUCER_METRICS),
-        ("iss-enricher", ENRICHER_METRICS),
-        ("iss-liveview", LIVEVIEW_METRICS),
+        ("iss-producer", settings.producer_metrics_port),
+        ("iss-enricher", settings.enricher_metrics_port),
+        ("iss-liveview", settings.liveview_metrics_port),
     ):
         prometheus.add_target(job, f"127.0.0.1:{port}")
 
@@ -172,7 +179,7 @@ def up(settings: DevstackSettings) -> None:
         "\n".join(
             [
                 "",
-                f"  Live view     http://127.0.0.1:{LIVEVIEW_PORT}/",
+                f"  Live view     http://127.0.0.1:{settings.liveview_port}/",
                 f"  Prometheus    {prometheus.url}/graph",
                 f"  Kafka         {kafka.bootstrap}  (topics {RAW_TOPIC}, {ENRICHED_TOPIC}, "
                 f"{DEADLETTER_TOPIC})",
