@@ -105,6 +105,6 @@ def controlplane(
 def namespace(controlplane: ControlPlane) -> Iterator[str]:
     """A namespace of this test's own on the control plane, deleted afterwards."""
     name = unique("test")
-    controlplane.kubectl("create", "namespace", name)
+    controlplane.create_namespace(name)
     yield name
-    controlplane.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    controlplane.delete_namespace(name)
