@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Go's default install location, for the control-plane build when `go` is not on PATH yet.
+export PATH := $(PATH):/usr/local/go/bin
+
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
