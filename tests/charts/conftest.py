@@ -1,0 +1,49 @@
+"""Fixtures of the chart tests: the CRDs the chart needs, applied once to the control plane."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.charts.fixtures import CHART
+
+if TYPE_CHECKING:
+    from iss_devstack.controlplane import ControlPlane
+
+
+@pytest.fixture(scope="session")
+def chart_crds(controlplane: ControlPlane, strimzi_crds_dir: Path) -> list[str]:
+    """The Strimzi CRDs and the chart's own CRDs, established on the control plane.
+
+    Server-side apply: the Kafka CRD is larger than the client-side apply annotation allows.
+    """
+    controlplane.kubectl(
+        "apply", "--server-side", "--force-conflicts", "-f", str(strimzi_crds_dir), timeout=180
+    )
+    controlplane.kubectl(
+        "apply", "--server-side", "--force-conflicts", "-f", str(CHART / "crds"), timeout=60
+    )
+    names = controlplane.kubectl(
+        "get", "crd", "-o", "jsonpath={range .items[*]}{.metadata.name}{'\\n'}{end}"
+    ).stdout.split()
+    controlplane.kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=120s",
+        *[f"crd/{n}" for n in names],
+        timeout=150,
+    )
+    return names
+
+
+def wait_for_default_service_account(controlplane: ControlPlane, namespace: str) -> None:
+    """Pods are admitted only once kube-controller-manager created the `default` account."""
+    deadline = time.monotonic() + 60
+    while controlplane.kubectl(
+        "get", "serviceaccount", "default", "-n", namespace, check=False
+    ).returncode:
+        assert time.monotonic() < deadline, f"no default ServiceAccount in {namespace}"
+        time.sleep(0.3)
