@@ -1,0 +1,46 @@
+"""The operator's own Prometheus metrics (names as in docs/contracts.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+
+
+@dataclass(frozen=True)
+class OperatorMetrics:
+    registry: CollectorRegistry
+    checks: Counter
+    restarts: Counter
+    decision_seconds: Histogram
+
+
+def build_metrics() -> OperatorMetrics:
+    """A fresh registry, so tests and the process never share metric state."""
+    registry = CollectorRegistry()
+    return OperatorMetrics(
+        registry=registry,
+        checks=Counter(
+            "iss_operator_checks",
+            "Pipeline checks by outcome (the resulting phase, lower case).",
+            ["pipeline", "outcome"],
+            registry=registry,
+        ),
+        restarts=Counter(
+            "iss_operator_restarts",
+            "Workload restarts issued, by component and reason.",
+            ["pipeline", "component", "reason"],
+            registry=registry,
+        ),
+        decision_seconds=Histogram(
+            "iss_operator_decision_seconds",
+            "Time from the start of a check to its decision (queries included).",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=registry,
+        ),
+    )
+
+
+def serve(metrics: OperatorMetrics, host: str, port: int) -> None:
+    """Expose /metrics on a background thread."""
+    start_http_server(port, addr=host, registry=metrics.registry)

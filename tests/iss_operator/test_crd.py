@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.iss_operator.fixtures import Cluster, pipeline_manifest
+
+pytestmark = pytest.mark.controlplane
+
+EXAMPLE = Path(__file__).parents[2] / "k8s" / "examples" / "pipeline.yaml"
+
+
+def _mutated(change: Any) -> str:
+    manifest = yaml.safe_load(pipeline_manifest("bad", "http://127.0.0.1:9", "job"))
+    change(manifest["spec"])
+    return yaml.safe_dump(manifest)
+
+
+def _two_producers(spec: dict[str, Any]) -> None:
+    spec["components"][1]["role"] = "producer"
+    spec["components"][1].pop("upstream", None)
+
+
+INVALID = {
+    "no components": (lambda s: s.pop("components"), "components"),
+    "empty components": (lambda s: s.update(components=[]), "components"),
+    "unknown role": (lambda s: s["components"][0].update(role="database"), "role"),
+    "DaemonSet workload": (
+        lambda s: s["components"][0]["workload"].update(kind="DaemonSet"),
+        "kind",
+    ),
+    "interval of zero": (lambda s: s.update(checkIntervalSeconds=0), "checkIntervalSeconds"),
+    "URL without scheme": (lambda s: s["prometheus"].update(url="prometheus:9090"), "url"),
+    "two producers": (_two_producers, "at most one component may have role producer"),
+    "upstream on the enricher": (
+        lambda s: s["components"][1].update(upstream={"query": "x"}),
+        "upstream applies to the producer only",
+    ),
+    "cooldown cap below cooldown": (
+        lambda s: s.update(restartPolicy={"cooldownSeconds": 600, "maxCooldownSeconds": 60}),
+        "maxCooldownSeconds must be >= cooldownSeconds",
+    ),
+    "negative budget": (
+        lambda s: s.update(restartPolicy={"maxRestartsPerHour": -1}),
+        "maxRestartsPerHour",
+    ),
+    "bad component name": (lambda s: s["components"][0].update(name="Producer_1"), "name"),
+    "missing freshness query": (
+        lambda s: s["components"][0].update(freshness={"thresholdSeconds": 5}),
+        "query",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_api_server_rejects_invalid_specs(cluster: Cluster, case: str) -> None:
+    change, expected = INVALID[case]
+    result = cluster.kubectl("apply", "-f", "-", input=_mutated(change), check=False)
+    assert result.returncode != 0, f"{case} was accepted"
+    assert "invalid" in result.stderr.lower()
+    assert expected in result.stderr
+    assert cluster.kubectl("get", "pipelines", "-o", "name").stdout.strip() == ""
+
+
+def test_example_is_accepted_and_defaults_are_filled_in(cluster: Cluster) -> None:
+    cluster.kubectl("apply", "-f", str(EXAMPLE))
+    spec = cluster.get("pipeline", "iss")["spec"]
+    assert spec["components"][0]["workload"] == {"kind": "Deployment", "name": "iss-producer"}
+    minimal = yaml.safe_load(pipeline_manifest("defaults", "http://127.0.0.1:9", "job"))
+    minimal["spec"].pop("restartPolicy")
+    minimal["spec"].pop("checkIntervalSeconds")
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(minimal))
+    spec = cluster.get("pipeline", "defaults")["spec"]
+    assert spec["checkIntervalSeconds"] == 10
+    assert spec["restartPolicy"] == {
+        "cooldownSeconds": 120,
+        "maxRestartsPerHour": 3,
+        "backoffMultiplier": 2,
+        "maxCooldownSeconds": 1800,
+    }
+    assert spec["paused"] is False
+    assert spec["dryRun"] is False
+
+
+def test_kubectl_finds_pipelines_by_short_name_and_category(cluster: Cluster) -> None:
+    cluster.kubectl("apply", "-f", str(EXAMPLE))
+    for alias in ("pipelines", "pl", "pipe", "iss-tracker"):
+        out = cluster.kubectl("get", alias, "-o", "name").stdout
+        assert "pipeline.iss-tracker.io/iss" in out, alias
