@@ -1,0 +1,166 @@
+"""`iss-enricher`: run the enrichment dataflow (one process of a cluster with -i/-a)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bytewax.connectors.kafka import KafkaSource
+from bytewax.recovery import RecoveryConfig, init_db_dir
+from bytewax.run import cli_main
+
+from iss_enricher import logs, metrics
+from iss_enricher.enrich import EnrichRules
+from iss_enricher.flow import FlowSettings, Sinks, build_flow
+from iss_enricher.publish import TopicSink
+from iss_enricher.satellite import WindowRules
+from iss_enricher.settings import EnricherSettings
+from iss_enricher.storage.schema import migrate
+from iss_enricher.storage.sink import AggregatesSink, Backoff, PositionsSink
+
+logger = logging.getLogger(__name__)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="iss-enricher",
+        description="Enrich raw ISS positions from Kafka into PostgreSQL and Kafka. "
+        "Settings come from ISS_ENRICHER_* environment variables; flags override them.",
+    )
+    parser.add_argument("-i", "--process-id", type=int, help="this process's index in -a")
+    parser.add_argument(
+        "-a", "--addresses", help='host:port of every process, ";"-separated, e.g. "a:2101;b:2101"'
+    )
+    parser.add_argument("-w", "--workers-per-process", type=int, default=1)
+    parser.add_argument("-r", "--recovery-directory", type=Path, help="Bytewax recovery store")
+    parser.add_argument("--metrics-port", type=int, help="Prometheus port (0 disables)")
+    parser.add_argument("--log-format", choices=["json", "text"])
+    parser.add_argument(
+        "--migrate", action="store_true", help="apply pending schema migrations before starting"
+    )
+    return parser.parse_args(argv)
+
+
+def kafka_source(settings: EnricherSettings) -> KafkaSource:
+    """Bytewax's Kafka source, committing offsets under a consumer group so lag is visible.
+
+    Bytewax assigns partitions itself and resumes from its recovery snapshot; the group's
+    committed offsets are for kafka-exporter's `kafka_consumergroup_lag` only.
+    """
+    return KafkaSource(
+        brokers=settings.kafka_bootstrap.split(","),
+        topics=[settings.raw_topic],
+        tail=settings.kafka_tail,
+        batch_size=settings.kafka_batch_size,
+        raise_on_errors=False,
+        add_config={
+            "group.id": settings.consumer_group,
+            "enable.auto.commit": "true",
+            "auto.commit.interval.ms": "1000",
+        },
+    )
+
+
+def flow_settings(settings: EnricherSettings) -> FlowSettings:
+    return FlowSettings(
+        raw_topic=settings.raw_topic,
+        max_future=timedelta(seconds=settings.max_future_seconds),
+        rules=EnrichRules(
+            max_gap_seconds=settings.max_gap_seconds, duplicate_memory=settings.duplicate_memory
+        ),
+        windows=WindowRules(
+            length=timedelta(seconds=settings.window_seconds),
+            wait=timedelta(seconds=settings.window_wait_seconds),
+        ),
+    )
+
+
+def production_sinks(settings: EnricherSettings) -> Sinks:
+    dsn = settings.database_dsn.get_secret_value()
+    backoff = Backoff(settings.db_retry_initial_seconds, settings.db_retry_max_seconds)
+    return Sinks(
+        positions=PositionsSink(dsn, backoff),
+        aggregates=AggregatesSink(dsn, backoff),
+        enriched=TopicSink(settings.kafka_bootstrap, settings.enriched_topic),
+        dead_letters=TopicSink(settings.kafka_bootstrap, settings.deadletter_topic),
+    )
+
+
+def recovery_config(
+    directory: Path | None, settings: EnricherSettings, process_id: int | None
+) -> RecoveryConfig | None:
+    """Open the recovery store, creating its partitions on first start (process 0 only)."""
+    if directory is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    if (process_id or 0) == 0 and not any(directory.glob("part-*.sqlite3")):
+        logger.info(
+            "creating %d recovery partition(s) in %s", settings.recovery_partitions, directory
+        )
+        init_db_dir(directory, settings.recovery_partitions)  # type: ignore[no-untyped-call]
+    backup = timedelta(seconds=settings.backup_interval_seconds)
+    return RecoveryConfig(directory, backup)  # type: ignore[no-untyped-call]
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """The failure is (caused by) a stop signal rather than a fault."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _raise_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = EnricherSettings()
+    logs.configure(args.log_format or settings.log_format, settings.log_level)
+    if args.migrate:
+        migrate(settings.database_dsn.get_secret_value())
+    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    metrics.serve(settings.metrics_host, port)
+
+    process_id = args.process_id if args.process_id is not None else settings.resolved_process_id()
+    addresses = args.addresses or settings.addresses
+    directory = args.recovery_directory or settings.recovery_directory
+    recovery = recovery_config(directory, settings, process_id)
+    flow = build_flow(kafka_source(settings), production_sinks(settings), flow_settings(settings))
+    kwargs: dict[str, Any] = {
+        "workers_per_process": args.workers_per_process,
+        "epoch_interval": timedelta(seconds=settings.snapshot_interval_seconds),
+        "recovery_config": recovery,
+    }
+    if addresses:
+        kwargs["process_id"] = process_id or 0
+        kwargs["addresses"] = addresses.split(";")
+    logger.info(
+        "enriching %s from %s (process %s, recovery %s, metrics port %s)",
+        settings.raw_topic,
+        settings.kafka_bootstrap,
+        kwargs.get("process_id", 0),
+        directory or "off",
+        port or "off",
+    )
+    # SIGTERM (Kubernetes) stops the dataflow like Ctrl-C. Either way the sinks have written
+    # whole batches only, and a restart resumes from the last snapshot.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        cli_main(flow, **kwargs)  # type: ignore[no-untyped-call]
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        logger.info("stopped by a signal")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Per-satellite enrichment: previous position in, enriched record out.
+
+`advance` is the whole state machine; the dataflow calls it once per record, keyed by NORAD id,
+and snapshots the `Track` for recovery.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from iss_contract.enriched import EnrichedPosition
+from iss_contract.raw import RawPosition
+from iss_enricher import geometry
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichRules:
+    """The knobs of the state machine."""
+
+    max_gap_seconds: float = 30.0
+    """A longer gap to the previous position resets the speed to null instead of averaging."""
+    duplicate_memory: int = 128
+    """How many recent event times per satellite are remembered to recognise duplicates."""
+
+
+@dataclass(slots=True)
+class Track:
+    """What the enricher remembers about one satellite between records."""
+
+    last_time: float
+    """Unix time of the newest event seen."""
+    last_latitude: float
+    last_longitude: float
+    recent: deque[float] = field(default_factory=deque)
+    """Event times of recent records (bounded), to drop duplicates that arrive late."""
+
+
+def enrich_position(
+    raw: RawPosition,
+    *,
+    ground_speed_kmh: float | None,
+    heading_deg: float | None,
+    enriched_at: datetime,
+) -> EnrichedPosition:
+    """Derive every per-position field that does not depend on the previous position."""
+    sun = geometry.solar_position(raw.event_time)
+    altitude = raw.altitude_km
+    if raw.velocity_kmh is not None:
+        orbital: float | None = raw.velocity_kmh
+    elif altitude is not None:
+        orbital = geometry.circular_orbital_speed_kmh(altitude, raw.latitude)
+    else:
+        orbital = None
+    daylight, sunlit = geometry.illumination(sun, raw.latitude, raw.longitude, altitude)
+    return EnrichedPosition(
+        raw=raw,
+        ground_speed_kmh=ground_speed_kmh,
+        heading_deg=heading_deg,
+        orbital_speed_kmh=orbital,
+        subsolar_latitude=sun.subsolar_latitude,
+        subsolar_longitude=sun.subsolar_longitude,
+        ground_daylight=daylight,
+        satellite_sunlit=sunlit,
+        local_solar_time_h=geometry.local_solar_time_h(sun, raw.longitude),
+        footprint_radius_km=None if altitude is None else geometry.footprint_radius_km(altitude),
+        enriched_at=enriched_at,
+    )
+
+
+def advance(
+    track: Track | None,
+    raw: RawPosition,
+    rules: EnrichRules,
+    now: datetime,
+) -> tuple[Track, EnrichedPosition | None]:
+    """Fold one position into a satellite's track.
+
+    Returns the new track and the enriched record, or None for a duplicate (an event time already
+    seen recently). A position older than the newest one is enriched but gets no speed and does
+    not move the track; one after a gap longer than `max_gap_seconds` starts the track afresh.
+    """
+    moment = raw.event_time.timestamp()
+    if track is None:
+        track = Track(moment, raw.latitude, raw.longitude, deque([moment]))
+        return track, enrich_position(raw, ground_speed_kmh=None, heading_deg=None, enriched_at=now)
+
+    if moment == track.last_time or moment in track.recent:
+        return track, None
+    track.recent.append(moment)
+    while len(track.recent) > rules.duplicate_memory:
+        track.recent.popleft()
+
+    if moment < track.last_time:
+        return track, enrich_position(raw, ground_speed_kmh=None, heading_deg=None, enriched_at=now)
+
+    elapsed = moment - track.last_time
+    speed: float | None = None
+    heading: float | None = None
+    if elapsed <= rules.max_gap_seconds:
+        distance, heading = geometry.track_step(
+            track.last_latitude, track.last_longitude, raw.latitude, raw.longitude
+        )
+        speed = distance / elapsed * 3600.0
+    track.last_time = moment
+    track.last_latitude = raw.latitude
+    track.last_longitude = raw.longitude
+    enriched = enrich_position(raw, ground_speed_kmh=speed, heading_deg=heading, enriched_at=now)
+    return track, enriched

@@ -1,0 +1,92 @@
+"""Prometheus metrics of the enricher (names from docs/contracts.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+RECORDS_IN = Counter("iss_enricher_records_in_total", "Raw records read from Kafka.")
+RECORDS_OUT = Counter(
+    "iss_enricher_records_out_total", "Enriched positions committed to the positions table."
+)
+RECORDS_REJECTED = Counter(
+    "iss_enricher_records_rejected_total", "Records sent to the dead-letter topic.", ["reason"]
+)
+BATCH_WRITE_SECONDS = Histogram(
+    "iss_enricher_batch_write_seconds",
+    "Time to write and commit one batch of positions, retries included.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+END_TO_END_LATENCY_SECONDS = Histogram(
+    "iss_enricher_end_to_end_latency_seconds",
+    "From a position's event time to its row being committed.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
+)
+LAST_COMMITTED_EVENT = Gauge(
+    "iss_enricher_last_committed_event_timestamp_seconds",
+    "Unix time of the newest event committed to the positions table (freshness).",
+)
+DUPLICATES_DROPPED = Counter(
+    "iss_enricher_duplicates_dropped_total",
+    "Positions dropped as duplicates of a recent event time.",
+)
+LATE_FOR_AGGREGATE = Counter(
+    "iss_enricher_late_for_aggregate_total",
+    "Positions stored but not counted in an aggregate because their window had closed.",
+)
+WRITE_RETRIES = Counter(
+    "iss_enricher_write_retries_total",
+    "Database write attempts that failed and were retried.",
+    ["table"],
+)
+
+
+class _Collectable(Protocol):
+    def collect(self) -> Iterable[Metric]: ...
+
+
+class ConsumerLagCollector(Collector):
+    """Re-export Bytewax's per-partition consumer lag as `iss_enricher_consumer_lag_messages`.
+
+    Bytewax's Kafka source measures the lag from librdkafka statistics once a second and keeps it
+    in its own gauge (`bytewax_kafka_consumer_lag{step_id, topic, partition}`).
+    """
+
+    def __init__(self, source: _Collectable) -> None:
+        self._source = source
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            "iss_enricher_consumer_lag_messages",
+            "Messages between the newest offset on the broker and the consumed offset.",
+            labels=["topic", "partition"],
+        )
+        for metric in self._source.collect():
+            for sample in metric.samples:
+                labels = [sample.labels.get("topic", ""), sample.labels.get("partition", "")]
+                family.add_metric(labels, sample.value)
+        yield family
+
+
+_lag_registered = False
+
+
+def register_lag_collector() -> None:
+    """Add the lag collector to the default registry once."""
+    global _lag_registered
+    if not _lag_registered:
+        from bytewax.connectors.kafka import BYTEWAX_CONSUMER_LAG_GAUGE
+
+        REGISTRY.register(ConsumerLagCollector(BYTEWAX_CONSUMER_LAG_GAUGE))
+        _lag_registered = True
+
+
+def serve(host: str, port: int) -> None:
+    """Expose the default registry over HTTP (port 0 disables the endpoint)."""
+    register_lag_collector()
+    if port:
+        start_http_server(port, addr=host)

@@ -1,0 +1,35 @@
+"""`iss-migrate`: create or update the positions schema (run before the enricher starts)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from iss_enricher import logs
+from iss_enricher.settings import EnricherSettings
+from iss_enricher.storage.schema import load_migrations, migrate
+
+logger = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="iss-migrate",
+        description="Apply pending schema migrations to the database in ISS_ENRICHER_DATABASE_DSN "
+        "(TimescaleDB migrations only where the extension is available).",
+    )
+    parser.add_argument("--dsn", help="libpq connection string (overrides the environment)")
+    parser.add_argument("--log-format", choices=["json", "text"])
+    args = parser.parse_args(argv)
+    settings = EnricherSettings()
+    logs.configure(args.log_format or settings.log_format, settings.log_level)
+    dsn = args.dsn or settings.database_dsn.get_secret_value()
+    applied = migrate(dsn)
+    known = len(load_migrations())
+    logger.info("applied %d migration(s); %d known", len(applied), known)
+    for migration in applied:
+        print(f"applied {migration.version:04d}_{migration.name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""PostgreSQL / TimescaleDB storage of enriched positions: schema migrations and batched sinks."""

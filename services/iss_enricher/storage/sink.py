@@ -1,0 +1,279 @@
+"""Idempotent, outage-proof batch writers for the positions and aggregate tables.
+
+Each Bytewax worker owns one connection. A batch is written in one transaction; when the
+database is unreachable the writer keeps the batch, backs off and tries again, so the dataflow
+stalls (backpressure) instead of dropping rows or crash-looping. Replays are harmless: positions
+are inserted with ON CONFLICT DO NOTHING and aggregates are upserted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+
+from iss_contract.enriched import EnrichedPosition
+from iss_enricher import metrics
+from iss_enricher.aggregate import WindowAggregate
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+POSITION_COLUMNS = (
+    "norad_id",
+    "event_time",
+    "latitude",
+    "longitude",
+    "altitude_km",
+    "source",
+    "sequence",
+    "ground_speed_kmh",
+    "heading_deg",
+    "orbital_speed_kmh",
+    "subsolar_latitude",
+    "subsolar_longitude",
+    "ground_daylight",
+    "satellite_sunlit",
+    "local_solar_time_h",
+    "footprint_radius_km",
+)
+_COLUMN_LIST = ", ".join(POSITION_COLUMNS)
+_CREATE_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS positions_staging"
+    " (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+_COPY_STAGING = f"COPY positions_staging ({_COLUMN_LIST}) FROM STDIN"
+_MERGE_STAGING = (
+    f"INSERT INTO positions ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM positions_staging"
+    " ON CONFLICT (norad_id, event_time) DO NOTHING"
+)
+_UPSERT_AGGREGATE = """
+INSERT INTO positions_1m (norad_id, bucket, samples, mean_ground_speed_kmh,
+                          mean_orbital_speed_kmh, min_altitude_km, max_altitude_km)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (norad_id, bucket) DO UPDATE SET
+    samples = EXCLUDED.samples,
+    mean_ground_speed_kmh = EXCLUDED.mean_ground_speed_kmh,
+    mean_orbital_speed_kmh = EXCLUDED.mean_orbital_speed_kmh,
+    min_altitude_km = EXCLUDED.min_altitude_km,
+    max_altitude_km = EXCLUDED.max_altitude_km
+"""
+
+
+def position_row(position: EnrichedPosition) -> tuple[Any, ...]:
+    """The `positions` columns of one enriched position, in POSITION_COLUMNS order."""
+    raw = position.raw
+    return (
+        raw.norad_id,
+        raw.event_time,
+        raw.latitude,
+        raw.longitude,
+        raw.altitude_km,
+        raw.source,
+        raw.sequence,
+        position.ground_speed_kmh,
+        position.heading_deg,
+        position.orbital_speed_kmh,
+        position.subsolar_latitude,
+        position.subsolar_longitude,
+        position.ground_daylight,
+        position.satellite_sunlit,
+        position.local_solar_time_h,
+        position.footprint_radius_km,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential back-off between attempts to reach the database."""
+
+    initial_seconds: float = 0.5
+    max_seconds: float = 10.0
+
+    def delays(self) -> Callable[[], float]:
+        current = self.initial_seconds
+
+        def next_delay() -> float:
+            nonlocal current
+            delay = current
+            current = min(current * 2.0, self.max_seconds)
+            return delay
+
+        return next_delay
+
+
+class RetryingConnection:
+    """One connection that is re-opened, and the work re-run, until the work commits."""
+
+    def __init__(
+        self,
+        dsn: str,
+        backoff: Backoff,
+        table: str,
+        setup: Callable[[psycopg.Connection[Any]], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._dsn = dsn
+        self._backoff = backoff
+        self._table = table
+        self._setup = setup
+        self._sleep = sleep
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            conn = psycopg.connect(self._dsn, connect_timeout=5)
+            if self._setup is not None:
+                self._setup(conn)
+                conn.commit()
+            self._conn = conn
+        return self._conn
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+        self._conn = None
+
+    def run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run `work` in a transaction, retrying on connection-level failures forever."""
+        next_delay = self._backoff.delays()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                conn = self._connection()
+                with conn.transaction():
+                    result = work(conn)
+                if attempt > 1:
+                    logger.info("write to %s succeeded after %d attempts", self._table, attempt)
+                return result
+            except psycopg.OperationalError as exc:
+                delay = next_delay()
+                metrics.WRITE_RETRIES.labels(self._table).inc()
+                logger.warning(
+                    "write to %s failed (attempt %d), retrying in %.1f s: %s",
+                    self._table,
+                    attempt,
+                    delay,
+                    str(exc).strip(),
+                )
+                self._discard()
+                self._sleep(delay)
+
+    def close(self) -> None:
+        self._discard()
+
+
+def _durable_commits(conn: psycopg.Connection[Any]) -> None:
+    # A batch counts as written once COMMIT returns, and the Kafka offset moves on: the commit
+    # must be on disk by then, whatever the server's default says.
+    conn.execute("SET synchronous_commit = on")
+
+
+def _prepare_positions(conn: psycopg.Connection[Any]) -> None:
+    _durable_commits(conn)
+    conn.execute(_CREATE_STAGING)
+
+
+def write_positions(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
+    """COPY rows into the staging table and merge them; return how many were new."""
+    with conn.cursor() as cur:
+        with cur.copy(_COPY_STAGING) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_MERGE_STAGING)
+        return cur.rowcount
+
+
+class _PositionsPartition(StatelessSinkPartition[EnrichedPosition]):
+    def __init__(self, conn: RetryingConnection) -> None:
+        self._conn = conn
+        self._newest_committed = 0.0
+
+    def write_batch(self, items: list[EnrichedPosition]) -> None:
+        if not items:
+            return
+        rows = [position_row(p) for p in items]
+        started = time.perf_counter()
+        self._conn.run(lambda conn: write_positions(conn, rows))
+        committed = time.time()
+        metrics.BATCH_WRITE_SECONDS.observe(time.perf_counter() - started)
+        metrics.RECORDS_OUT.inc(len(items))
+        newest = self._newest_committed
+        observe = metrics.END_TO_END_LATENCY_SECONDS.observe
+        for position in items:
+            event = position.raw.event_time.timestamp()
+            observe(committed - event)
+            if event > newest:
+                newest = event
+        if newest > self._newest_committed:
+            self._newest_committed = newest
+            metrics.LAST_COMMITTED_EVENT.set(newest)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PositionsSink(DynamicSink[EnrichedPosition]):
+    """Enriched positions into `positions`: COPY to staging, INSERT ... ON CONFLICT DO NOTHING."""
+
+    def __init__(self, dsn: str, backoff: Backoff | None = None) -> None:
+        self._dsn = dsn
+        self._backoff = backoff or Backoff()
+
+    def build(
+        self, step_id: str, worker_index: int, worker_count: int
+    ) -> StatelessSinkPartition[EnrichedPosition]:
+        conn = RetryingConnection(self._dsn, self._backoff, "positions", setup=_prepare_positions)
+        return _PositionsPartition(conn)
+
+
+def aggregate_row(row: WindowAggregate) -> tuple[Any, ...]:
+    return (
+        row.norad_id,
+        row.bucket,
+        row.samples,
+        row.mean_ground_speed_kmh,
+        row.mean_orbital_speed_kmh,
+        row.min_altitude_km,
+        row.max_altitude_km,
+    )
+
+
+def write_aggregates(conn: psycopg.Connection[Any], rows: Sequence[WindowAggregate]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(_UPSERT_AGGREGATE, [aggregate_row(r) for r in rows])
+
+
+class _AggregatesPartition(StatelessSinkPartition[WindowAggregate]):
+    def __init__(self, conn: RetryingConnection) -> None:
+        self._conn = conn
+
+    def write_batch(self, items: list[WindowAggregate]) -> None:
+        if items:
+            self._conn.run(lambda conn: write_aggregates(conn, items))
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class AggregatesSink(DynamicSink[WindowAggregate]):
+    """Closed windows into `positions_1m`, upserted so a re-delivered window replaces its row."""
+
+    def __init__(self, dsn: str, backoff: Backoff | None = None) -> None:
+        self._dsn = dsn
+        self._backoff = backoff or Backoff()
+
+    def build(
+        self, step_id: str, worker_index: int, worker_count: int
+    ) -> StatelessSinkPartition[WindowAggregate]:
+        conn = RetryingConnection(self._dsn, self._backoff, "positions_1m", setup=_durable_commits)
+        return _AggregatesPartition(conn)

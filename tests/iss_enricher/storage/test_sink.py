@@ -1,0 +1,129 @@
+"""Batched, idempotent, outage-proof writes to a real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from iss_contract.enriched import EnrichedPosition
+from iss_contract.raw import RawPosition
+from iss_enricher.aggregate import WindowAggregate
+from iss_enricher.enrich import enrich_position
+from iss_enricher.storage.schema import migrate
+from iss_enricher.storage.sink import AggregatesSink, Backoff, PositionsSink
+
+pytestmark = pytest.mark.services
+
+T0 = datetime(2026, 9, 16, 12, 0, tzinfo=UTC)
+FAST = Backoff(initial_seconds=0.1, max_seconds=0.5)
+
+
+def enriched(second: int, norad_id: int = 25544) -> EnrichedPosition:
+    raw = RawPosition(
+        norad_id=norad_id,
+        event_time=T0 + timedelta(seconds=second),
+        latitude=10.0,
+        longitude=20.0 + 0.06 * second,
+        source="sgp4",
+        producer_id="test",
+        sequence=second,
+        altitude_km=None if second % 2 else 420.0,
+    )
+    speed = None if second == 0 else 24800.0
+    return enrich_position(raw, ground_speed_kmh=speed, heading_deg=45.0, enriched_at=T0)
+
+
+def count(dsn: str, table: str = "positions") -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+@pytest.fixture
+def migrated(pg_dsn: str) -> str:
+    migrate(pg_dsn)
+    return pg_dsn
+
+
+def test_a_replayed_batch_adds_no_duplicate_rows(migrated: str) -> None:
+    writer = PositionsSink(migrated, FAST).build("positions-out", 0, 1)
+    writer.write_batch([enriched(s) for s in range(10)])
+    writer.write_batch([enriched(s) for s in range(5, 15)])
+    writer.write_batch([enriched(3), enriched(3)])
+    writer.close()
+    assert count(migrated) == 15
+
+
+def test_rows_hold_every_enriched_column(migrated: str) -> None:
+    writer = PositionsSink(migrated, FAST).build("positions-out", 0, 1)
+    positions = [enriched(0), enriched(1)]
+    writer.write_batch(positions)
+    writer.close()
+    with psycopg.connect(migrated) as conn:
+        rows: list[tuple[Any, ...]] = conn.execute(
+            "SELECT norad_id, event_time, latitude, longitude, altitude_km, source, sequence,"
+            " ground_speed_kmh, heading_deg, orbital_speed_kmh, subsolar_latitude,"
+            " subsolar_longitude, ground_daylight, satellite_sunlit, local_solar_time_h,"
+            " footprint_radius_km, stored_at FROM positions ORDER BY event_time"
+        ).fetchall()
+    first, second = rows
+    p = positions[0]
+    assert first[:7] == (25544, T0, 10.0, 20.0, 420.0, "sgp4", 0)
+    assert first[7:16] == (
+        None,
+        45.0,
+        p.orbital_speed_kmh,
+        p.subsolar_latitude,
+        p.subsolar_longitude,
+        p.ground_daylight,
+        p.satellite_sunlit,
+        p.local_solar_time_h,
+        p.footprint_radius_km,
+    )
+    assert (second[4], second[13], second[15]) == (None, None, None)
+    assert second[7] == 24800.0
+    assert abs(first[16] - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_re_delivered_window_replaces_its_aggregate_row(migrated: str) -> None:
+    writer = AggregatesSink(migrated, FAST).build("aggregates-out", 0, 1)
+    writer.write_batch([WindowAggregate(25544, T0, 30, 24800.0, 27600.0, 418.0, 419.0)])
+    writer.write_batch([WindowAggregate(25544, T0, 60, 24810.0, 27610.0, 417.0, 420.0)])
+    writer.close()
+    with psycopg.connect(migrated) as conn:
+        rows = conn.execute("SELECT samples, min_altitude_km FROM positions_1m").fetchall()
+    assert rows == [(60, 417.0)]
+
+
+def test_a_database_outage_delays_the_batch_without_losing_it(migrated: str, postgres: Any) -> None:
+    writer = PositionsSink(migrated, FAST).build("positions-out", 0, 1)
+    writer.write_batch([enriched(0)])  # the connection is open before the outage
+    postgres.stop()
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            writer.write_batch([enriched(s) for s in range(1, 20)])
+        except BaseException as exc:  # reported to the test thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=write, daemon=True)
+    try:
+        thread.start()
+        time.sleep(2.0)
+        assert not done.is_set(), "the write returned while the database was down"
+    finally:
+        postgres.start()
+    assert done.wait(60), "the write did not resume after the database came back"
+    writer.close()
+    assert failure == []
+    assert count(migrated) == 20

@@ -1,0 +1,147 @@
+"""The dataflow wired to in-memory sources and sinks."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bytewax.connectors.kafka import KafkaSourceMessage
+from bytewax.testing import TestingSink, TestingSource, run_main
+
+from iss_contract.enriched import EnrichedPosition
+from iss_contract.raw import RawPosition
+from iss_enricher.aggregate import WindowAggregate
+from iss_enricher.flow import FlowSettings, Sinks, build_flow
+from iss_enricher.publish import KeyValue
+from tests.iss_enricher.fixtures import bad_records
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 9, 16, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Outputs:
+    positions: list[EnrichedPosition] = field(default_factory=list)
+    aggregates: list[WindowAggregate] = field(default_factory=list)
+    enriched: list[KeyValue] = field(default_factory=list)
+    dead_letters: list[KeyValue] = field(default_factory=list)
+
+
+def message(
+    value: bytes, offset: int, key: bytes | None = b"25544"
+) -> KafkaSourceMessage[bytes | None, bytes | None]:
+    return KafkaSourceMessage(key=key, value=value, topic="raw", partition=0, offset=offset)
+
+
+def position(second: int, norad_id: int = 25544, lon0: float = 0.0) -> RawPosition:
+    return RawPosition(
+        norad_id=norad_id,
+        event_time=T0 + timedelta(seconds=second),
+        latitude=0.0,
+        longitude=lon0 + 0.0625 * second,
+        source="sgp4",
+        producer_id="test",
+        sequence=second,
+        altitude_km=420.0 + second / 100,
+    )
+
+
+def run(items: Sequence[object]) -> Outputs:
+    out = Outputs()
+    sinks = Sinks(
+        positions=TestingSink(out.positions),
+        aggregates=TestingSink(out.aggregates),
+        enriched=TestingSink(out.enriched),
+        dead_letters=TestingSink(out.dead_letters),
+    )
+    flow = build_flow(TestingSource(items), sinks, FlowSettings(raw_topic="raw"))
+    run_main(flow)  # type: ignore[no-untyped-call]
+    return out
+
+
+def test_every_bad_record_class_becomes_a_dead_letter_with_its_reason_and_bytes() -> None:
+    records = bad_records()
+    out = run([message(value, i) for i, value in enumerate(records.values())])
+    assert out.positions == []
+    letters = [json.loads(value) for _, value in out.dead_letters]
+    assert [letter["reason"] for letter in letters] == [reason.value for reason in records]
+    for letter, original in zip(letters, records.values(), strict=True):
+        assert base64.b64decode(letter["value_b64"]) == original
+        assert letter["schema"] == "iss.deadletter/v1"
+        assert letter["topic"] == "raw"
+    assert [letter["offset"] for letter in letters] == list(range(len(records)))
+    assert {key for key, _ in out.dead_letters} == {b"25544"}
+
+
+def test_a_null_value_is_a_dead_letter_not_a_crash() -> None:
+    out = run([message(b"", 0, key=None)])
+    (letter,) = [json.loads(v) for _, v in out.dead_letters]
+    assert letter["reason"] == "invalid_json"
+    assert letter["key"] is None
+
+
+def test_valid_positions_are_enriched_stored_and_published_in_order() -> None:
+    out = run([message(position(s).to_bytes(), s) for s in range(5)])
+    assert [p.raw.sequence for p in out.positions] == [0, 1, 2, 3, 4]
+    assert out.positions[0].ground_speed_kmh is None
+    assert out.positions[1].ground_speed_kmh == pytest.approx(25019.0, abs=1.0)
+    published = [json.loads(v) for _, v in out.enriched]
+    assert [p["schema"] for p in published] == ["iss.position.enriched/v1"] * 5
+    assert published[1]["ground_speed_kmh"] == pytest.approx(25019.0, abs=1.0)
+    assert {k for k, _ in out.enriched} == {b"25544"}
+
+
+def test_bad_records_between_good_ones_do_not_disturb_the_track() -> None:
+    items = [
+        message(position(0).to_bytes(), 0),
+        message(b"{", 1),
+        message(position(1).to_bytes(), 2),
+    ]
+    out = run(items)
+    assert len(out.dead_letters) == 1
+    assert out.positions[1].ground_speed_kmh == pytest.approx(25019.0, abs=1.0)
+
+
+def test_duplicates_are_neither_stored_twice_nor_counted_twice_in_aggregates() -> None:
+    once = [message(position(s).to_bytes(), s) for s in range(60)]
+    again = [message(position(s).to_bytes(), 100 + s) for s in range(50, 60)]
+    out = run([*once, *again])
+    assert len(out.positions) == 60
+    (window,) = out.aggregates
+    assert window.samples == 60
+
+
+def test_one_minute_aggregates_per_satellite() -> None:
+    items = [message(position(s, 25544).to_bytes(), s) for s in range(90)]
+    items += [message(position(s, 20580, lon0=100.0).to_bytes(), 100 + s) for s in range(30)]
+    out = run(items)
+    by_key = {(a.norad_id, a.bucket): a for a in out.aggregates}
+    assert set(by_key) == {
+        (25544, T0),
+        (25544, T0 + timedelta(minutes=1)),
+        (20580, T0),
+    }
+    first = by_key[(25544, T0)]
+    assert first.samples == 60
+    assert first.min_altitude_km == pytest.approx(420.0)
+    assert first.max_altitude_km == pytest.approx(420.59)
+    assert first.mean_ground_speed_kmh == pytest.approx(25019.0, abs=1.0)
+    assert first.mean_orbital_speed_kmh == pytest.approx(27560.0, abs=20.0)
+    assert by_key[(25544, T0 + timedelta(minutes=1))].samples == 30
+    assert by_key[(20580, T0)].samples == 30
+
+
+def test_satellites_are_tracked_independently() -> None:
+    items = []
+    for s in range(3):
+        items.append(message(position(s, 25544).to_bytes(), 2 * s))
+        items.append(message(position(s, 20580, lon0=100.0).to_bytes(), 2 * s + 1))
+    out = run(items)
+    speeds = {(p.raw.norad_id, p.raw.sequence): p.ground_speed_kmh for p in out.positions}
+    assert speeds[(20580, 1)] == pytest.approx(25019.0, abs=1.0)
+    assert speeds[(25544, 2)] == pytest.approx(25019.0, abs=1.0)

@@ -1,0 +1,526 @@
+"""`iss-enricher` end to end: a real broker, a real database, the real process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from iss_contract.raw import RawPosition
+from iss_enricher.storage.schema import migrate
+from tests.iss_enricher.fixtures import (
+    TLE_EPOCH,
+    bad_records,
+    central_angle_km,
+    great_circle_track,
+    low_precision_sun_elevation,
+    sgp4_track,
+    unit_vector,
+)
+
+pytestmark = pytest.mark.services
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Pipeline:
+    """Topics, database and settings for one enricher under test."""
+
+    bootstrap: str
+    raw: str
+    enriched: str
+    deadletter: str
+    dsn: str
+    group: str
+    metrics_port: int
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            ISS_ENRICHER_KAFKA_BOOTSTRAP=self.bootstrap,
+            ISS_ENRICHER_RAW_TOPIC=self.raw,
+            ISS_ENRICHER_ENRICHED_TOPIC=self.enriched,
+            ISS_ENRICHER_DEADLETTER_TOPIC=self.deadletter,
+            ISS_ENRICHER_DATABASE_DSN=self.dsn,
+            ISS_ENRICHER_CONSUMER_GROUP=self.group,
+            ISS_ENRICHER_METRICS_PORT=str(self.metrics_port),
+            ISS_ENRICHER_METRICS_HOST="127.0.0.1",
+            ISS_ENRICHER_WINDOW_WAIT_SECONDS="1",
+            ISS_ENRICHER_DB_RETRY_MAX_SECONDS="1",
+            ISS_ENRICHER_SNAPSHOT_INTERVAL_SECONDS="1",
+        )
+        env.update(extra)
+        return env
+
+    def run_to_end(self, timeout: float = 180) -> None:
+        """Process everything on the topic, then exit (kafka_tail off)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "iss_enricher"],
+            env=self.env(ISS_ENRICHER_KAFKA_TAIL="false"),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-4000:]
+
+    def start(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
+        with log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "iss_enricher", *args],
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def produce(self, values: list[tuple[bytes | None, bytes]]) -> None:
+        producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5})
+        for key, value in values:
+            producer.produce(self.raw, key=key, value=value)
+            producer.poll(0)
+        assert producer.flush(30) == 0
+
+    def rows(self, query: str) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.dsn) as conn:
+            return conn.execute(query.encode()).fetchall()
+
+    def count(self) -> int:
+        return int(self.rows("SELECT count(*) FROM positions")[0][0])
+
+    def wait_for_rows(self, expected: int, timeout: float, alive: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert alive(), "the enricher exited"
+            try:
+                if self.count() >= expected:
+                    return
+            except psycopg.OperationalError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"{self.count()} rows after {timeout} s, expected {expected}")
+
+    def topic_values(self, topic: str, expected: int, timeout: float = 30) -> list[Any]:
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"reader-{topic}",
+                "enable.auto.commit": False,
+            }
+        )
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        found: list[Any] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and len(found) < expected:
+                for msg in consumer.consume(500, 0.5):
+                    if msg.error() is None:
+                        found.append(msg)
+            # Anything beyond `expected` would be a duplicate: give it a moment to show up.
+            found.extend(m for m in consumer.consume(500, 1.0) if m.error() is None)
+        finally:
+            consumer.close()
+        return found
+
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+
+
+@pytest.fixture
+def pipeline(kafka: Any, make_topic: Callable[..., str], pg_dsn: str) -> Pipeline:
+    migrate(pg_dsn)
+    return Pipeline(
+        bootstrap=kafka.bootstrap,
+        raw=make_topic(),
+        enriched=make_topic(),
+        deadletter=make_topic(),
+        dsn=pg_dsn,
+        group=f"iss-enricher-{os.urandom(4).hex()}",
+        metrics_port=free_port(),
+    )
+
+
+@pytest.fixture
+def enricher_log(tmp_path: Path) -> Iterator[Path]:
+    log = tmp_path / "enricher.log"
+    yield log
+    if log.exists():
+        print(log.read_text()[-6000:])
+
+
+def metric(text: str, sample: str) -> float:
+    """The value of one sample (name plus labels exactly as exposed) in Prometheus text."""
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{sample} is not exposed")
+
+
+def keyed(positions: list[RawPosition]) -> list[tuple[bytes | None, bytes]]:
+    return [(p.key, p.to_bytes()) for p in positions]
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_a_known_sgp4_track_is_stored_with_correct_enrichment(pipeline: Pipeline) -> None:
+    # One full orbit (95 min) every 10 s: day and night, both hemispheres.
+    track = sgp4_track(TLE_EPOCH, 570, 10.0)
+    pipeline.produce(keyed([p.position for p in track]))
+    pipeline.run_to_end()
+
+    rows = pipeline.rows(
+        "SELECT event_time, ground_speed_kmh, orbital_speed_kmh, ground_daylight,"
+        " satellite_sunlit, heading_deg, footprint_radius_km FROM positions ORDER BY event_time"
+    )
+    assert len(rows) == len(track)
+    assert rows[0][1] is None
+    speeds = []
+    for previous, point, row in zip(track[:-1], track[1:], rows[1:], strict=True):
+        expected = central_angle_km(previous.position, point.position) / 10.0 * 3600.0
+        assert row[1] == pytest.approx(expected, rel=1e-6)
+        speeds.append(row[1])
+        assert row[2] == pytest.approx(point.inertial_speed_kmh, rel=3e-3)
+        assert 0.0 <= row[5] < 360.0
+        assert 2150.0 < row[6] < 2350.0
+    assert 24_500 < sum(speeds) / len(speeds) < 25_100
+    assert 27_400 < sum(r[2] for r in rows) / len(rows) < 27_800
+
+    daylight = [r[3] for r in rows]
+    assert any(daylight)
+    assert not all(daylight)
+    for point, row in zip(track, rows, strict=True):
+        p = point.position
+        elevation = low_precision_sun_elevation(p.event_time, p.latitude, p.longitude)
+        if abs(elevation) > 0.5:
+            assert row[3] is (elevation > 0), (p.event_time, elevation)
+        if row[3]:
+            assert row[4] is True
+    # Sunlit over dark ground happens just past the terminator, never deep in the night.
+    assert any(r[4] and not r[3] for r in rows)
+    assert any(not r[4] for r in rows)
+
+    published = pipeline.topic_values(pipeline.enriched, len(track))
+    assert len(published) == len(track)
+    first = json.loads(published[1].value())
+    assert first["schema"] == "iss.position.enriched/v1"
+    assert first["ground_speed_kmh"] == pytest.approx(rows[1][1])
+    assert published[1].key() == b"25544"
+
+    samples = pipeline.rows("SELECT sum(samples), count(*) FROM positions_1m")[0]
+    assert samples[0] == len(track)
+    assert samples[1] in (95, 96)
+
+    admin = AdminClient({"bootstrap.servers": pipeline.bootstrap})
+    offsets = admin.list_consumer_group_offsets([_group_request(pipeline.group, pipeline.raw)])
+    committed = offsets[pipeline.group].result().topic_partitions
+    assert [tp.offset for tp in committed] == [len(track)]
+
+
+def _group_request(group: str, topic: str) -> Any:
+    from confluent_kafka import ConsumerGroupTopicPartitions
+
+    return ConsumerGroupTopicPartitions(group, [TopicPartition(topic, 0)])
+
+
+def test_antimeridian_and_pole_crossings_keep_a_steady_ground_speed(pipeline: Pipeline) -> None:
+    start = TLE_EPOCH
+    # Along the equator eastward from 175E, over the antimeridian.
+    equatorial = list(
+        great_circle_track(90001, start, (0.0, 0.0, 1.0), unit_vector(0.0, 175.0), 160)
+    )
+    # Along the 30E meridian northward from 80.03N, over the pole and down 150W (no sample
+    # falls exactly on the pole, where a heading is undefined).
+    polar = list(
+        great_circle_track(90002, start, unit_vector(0.0, -60.0), unit_vector(80.03, 30.0), 320)
+    )
+    assert any(p.longitude < -170 for p in equatorial)
+    assert max(p.latitude for p in polar) > 89.9
+    pipeline.produce(keyed(equatorial + polar))
+    pipeline.run_to_end()
+
+    for norad_id, expected_headings in ((90001, {90.0}), (90002, {0.0, 180.0})):
+        rows = pipeline.rows(
+            f"SELECT ground_speed_kmh, heading_deg FROM positions WHERE norad_id = {norad_id}"
+            " AND ground_speed_kmh IS NOT NULL ORDER BY event_time"
+        )
+        assert len(rows) == (159 if norad_id == 90001 else 319)
+        for speed, heading in rows:
+            assert speed == pytest.approx(25_019.0, rel=1e-3)
+            assert any(
+                abs(heading - h) < 1.0 or abs(heading - h) > 359.0 for h in expected_headings
+            )
+
+
+def test_duplicates_and_replays_give_no_duplicate_rows(pipeline: Pipeline) -> None:
+    track = [p.position for p in sgp4_track(TLE_EPOCH, 120, 1.0)]
+    records = keyed(track)
+    pipeline.produce(records + records[10:20] + records[::-1])
+    pipeline.run_to_end()
+    assert pipeline.count() == 120
+    duplicates = pipeline.rows(
+        "SELECT count(*) FROM (SELECT norad_id, event_time FROM positions"
+        " GROUP BY 1, 2 HAVING count(*) > 1) d"
+    )
+    assert duplicates == [(0,)]
+    speeds = pipeline.rows("SELECT ground_speed_kmh FROM positions WHERE ground_speed_kmh > 0")
+    assert all(24_000 < s < 25_500 for (s,) in speeds)
+    assert len(speeds) == 119
+    # The replay must not inflate the one-minute aggregates either.
+    assert pipeline.rows("SELECT sum(samples) FROM positions_1m") == [(120,)]
+
+    pipeline.produce(records)  # a later replay, processed by a fresh run
+    pipeline.run_to_end()
+    assert pipeline.count() == 120
+
+
+def test_every_bad_record_class_lands_in_the_dead_letter_topic(pipeline: Pipeline) -> None:
+    bad = bad_records()
+    good = [p.position for p in sgp4_track(TLE_EPOCH, 3, 1.0)]
+    values: list[tuple[bytes | None, bytes]] = [(good[0].key, good[0].to_bytes())]
+    values += [(f"bad-{reason.value}".encode(), value) for reason, value in bad.items()]
+    values += keyed(good[1:])
+    pipeline.produce(values)
+    pipeline.run_to_end()
+
+    assert pipeline.count() == 3
+    letters = pipeline.topic_values(pipeline.deadletter, len(bad))
+    assert len(letters) == len(bad)
+    by_reason = {json.loads(m.value())["reason"]: m for m in letters}
+    assert set(by_reason) == {reason.value for reason in bad}
+    for reason, original in bad.items():
+        message = by_reason[reason.value]
+        letter = json.loads(message.value())
+        assert base64.b64decode(letter["value_b64"]) == original
+        assert letter["topic"] == pipeline.raw
+        assert letter["key"] == f"bad-{reason.value}"
+        assert message.key() == f"bad-{reason.value}".encode()
+        assert letter["detail"]
+
+
+class Feeder(threading.Thread):
+    """Produce a track at a steady rate in the background, until it ends or `halt` is set."""
+
+    def __init__(self, pipeline: Pipeline, positions: list[RawPosition], rate: float) -> None:
+        super().__init__(daemon=True)
+        self.pipeline = pipeline
+        self.positions = positions
+        self.rate = rate
+        self.sent = 0
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        producer = Producer({"bootstrap.servers": self.pipeline.bootstrap, "linger.ms": 1})
+        started = time.monotonic()
+        for i, position in enumerate(self.positions):
+            if self.halt.is_set():
+                break
+            delay = started + i / self.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            producer.produce(self.pipeline.raw, key=position.key, value=position.to_bytes())
+            producer.poll(0)
+            self.sent = i + 1
+        assert producer.flush(30) == 0
+
+
+def test_a_killed_enricher_resumes_from_its_recovery_store_without_losing_rows(
+    pipeline: Pipeline, tmp_path: Path, enricher_log: Path
+) -> None:
+    recovery = tmp_path / "recovery"
+    track = [p.position for p in sgp4_track(TLE_EPOCH, 1500, 1.0)]
+    feeder = Feeder(pipeline, track, rate=150.0)
+    feeder.start()
+    process = pipeline.start("-r", str(recovery), log=enricher_log)
+    try:
+        pipeline.wait_for_rows(600, 60, lambda: process.poll() is None)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        killed_at = pipeline.count()
+        assert killed_at < len(track), "the kill came too late to interrupt anything"
+        time.sleep(2.0)
+        process = pipeline.start("-r", str(recovery), log=enricher_log)
+        feeder.join(60)
+        pipeline.wait_for_rows(len(track), 120, lambda: process.poll() is None)
+    finally:
+        stop(process)
+    assert pipeline.count() == len(track)
+    # The restored state carried the track across the kill: only the very first position of
+    # the satellite lacks a ground speed.
+    assert pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL") == [(1,)]
+    assert any(recovery.glob("part-*.sqlite3"))
+    # It resumed from its snapshot rather than from the start of the topic: only a short tail
+    # (about one snapshot interval) was enriched and published twice.
+    published = pipeline.topic_values(pipeline.enriched, len(track) + killed_at, timeout=10)
+    assert len(track) <= len(published) < len(track) + killed_at
+
+
+def test_a_database_outage_mid_stream_loses_nothing(
+    pipeline: Pipeline, postgres: Any, enricher_log: Path
+) -> None:
+    positions = [p.position for p in sgp4_track(TLE_EPOCH, 20_000, 1.0)]
+    warm_up, stream = positions[:50], positions[50:]
+    process = pipeline.start(log=enricher_log)
+    feeder = Feeder(pipeline, stream, rate=100.0)
+    try:
+        pipeline.produce(keyed(warm_up))
+        pipeline.wait_for_rows(len(warm_up), 90, lambda: process.poll() is None)
+        feeder.start()
+        pipeline.wait_for_rows(len(warm_up) + 50, 60, lambda: process.poll() is None)
+        postgres.stop()
+        try:
+            time.sleep(3.0)  # positions keep arriving while the database is down
+            assert feeder.is_alive()
+            assert process.poll() is None, "the enricher crashed while the database was down"
+        finally:
+            postgres.start()
+        time.sleep(2.0)
+        feeder.halt.set()
+        feeder.join(60)
+        track = positions[: len(warm_up) + feeder.sent]
+        pipeline.wait_for_rows(len(track), 120, lambda: process.poll() is None)
+        time.sleep(1.5)  # one more lag sample from librdkafka's statistics
+        text = pipeline.metrics()
+    finally:
+        feeder.halt.set()
+        stop(process)
+    assert pipeline.count() == len(track)
+    assert metric(text, "iss_enricher_records_in_total") == len(track)
+    assert metric(text, "iss_enricher_records_out_total") >= len(track)
+    assert metric(text, 'iss_enricher_write_retries_total{table="positions"}') >= 1
+    newest = max(p.event_time for p in track).timestamp()
+    assert metric(text, "iss_enricher_last_committed_event_timestamp_seconds") == pytest.approx(
+        newest
+    )
+    assert metric(text, "iss_enricher_end_to_end_latency_seconds_count") >= len(track)
+    lag = f'iss_enricher_consumer_lag_messages{{partition="0",topic="{pipeline.raw}"}}'
+    assert metric(text, lag) >= 0
+
+
+def test_prometheus_scrapes_throughput_freshness_and_lag_from_the_enricher(
+    pipeline: Pipeline, prometheus: Any, enricher_log: Path
+) -> None:
+    track = [p.position for p in sgp4_track(TLE_EPOCH, 200, 1.0)]
+    pipeline.produce(keyed(track))
+    pipeline.produce([(b"25544", b"not json")])
+    process = pipeline.start(log=enricher_log)
+    job = f"enricher-{pipeline.group}"
+    try:
+        pipeline.wait_for_rows(len(track), 90, lambda: process.poll() is None)
+        prometheus.add_target(job, f"127.0.0.1:{pipeline.metrics_port}")
+        selector = f'job="{job}"'
+        (records,) = prometheus.wait_for(f"iss_enricher_records_in_total{{{selector}}} == 201")
+        assert records["metric"]["job"] == job
+        rejected = prometheus.wait_for(
+            f'iss_enricher_records_rejected_total{{{selector},reason="invalid_json"}} == 1'
+        )
+        assert len(rejected) == 1
+        newest = max(p.event_time for p in track).timestamp()
+        (fresh,) = prometheus.wait_for(
+            f"iss_enricher_last_committed_event_timestamp_seconds{{{selector}}}"
+        )
+        assert float(fresh["value"][1]) == pytest.approx(newest)
+        (lag,) = prometheus.wait_for(
+            f'iss_enricher_consumer_lag_messages{{{selector},topic="{pipeline.raw}"}} == 0'
+        )
+        assert lag["metric"]["partition"] == "0"
+    finally:
+        prometheus.remove_target(job, f"127.0.0.1:{pipeline.metrics_port}")
+        stop(process)
+
+
+def test_a_kafka_outage_pauses_the_enricher_which_then_resumes(
+    pipeline: Pipeline, kafka: Any, enricher_log: Path
+) -> None:
+    track = [p.position for p in sgp4_track(TLE_EPOCH, 200, 1.0)]
+    before, after = track[:100], track[100:]
+    process = pipeline.start(log=enricher_log)
+    try:
+        pipeline.produce(keyed(before))
+        pipeline.wait_for_rows(len(before), 90, lambda: process.poll() is None)
+        kafka.stop()
+        try:
+            time.sleep(3.0)
+            assert process.poll() is None, "the enricher exited while Kafka was down"
+        finally:
+            kafka.start()
+        pipeline.produce(keyed(after))
+        pipeline.wait_for_rows(len(track), 120, lambda: process.poll() is None)
+    finally:
+        stop(process)
+    assert pipeline.count() == len(track)
+    speeds = pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL")
+    assert speeds == [(1,)]
+
+
+def test_two_processes_share_the_partitions_and_store_every_row(
+    pipeline: Pipeline, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    pipeline.raw = make_topic(2)
+    satellites = [
+        [replace(p.position, norad_id=norad_id) for p in sgp4_track(TLE_EPOCH, 150, 1.0)]
+        for norad_id in range(25544, 25550)
+    ]
+    pipeline.produce(keyed([p for track in satellites for p in track]))
+    total = sum(len(track) for track in satellites)
+    ports = [free_port(), free_port()]
+    addresses = ";".join(f"127.0.0.1:{port}" for port in ports)
+    metrics_ports = [free_port(), free_port()]
+    processes = [
+        pipeline.start(
+            "-i",
+            str(i),
+            "-a",
+            addresses,
+            "--metrics-port",
+            str(metrics_ports[i]),
+            log=tmp_path / f"enricher-{i}.log",
+        )
+        for i in range(2)
+    ]
+    try:
+        pipeline.wait_for_rows(total, 120, lambda: all(p.poll() is None for p in processes))
+        time.sleep(1.5)
+        texts = []
+        for port in metrics_ports:
+            pipeline.metrics_port = port
+            texts.append(pipeline.metrics())
+    finally:
+        for process in processes:
+            stop(process)
+    assert pipeline.count() == total
+    # Each process read one of the two partitions.
+    consumed = [metric(text, "iss_enricher_records_in_total") for text in texts]
+    assert all(n > 0 for n in consumed)
+    assert sum(consumed) == total
+    # State is per satellite whichever process read it: one speedless first position each.
+    assert pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL") == [(6,)]
