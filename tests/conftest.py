@@ -61,7 +61,7 @@ def postgres(
     server = Postgres.for_tests(devstack_settings, tmp_path_factory.mktemp("postgres"))
     server.start()
     yield server
-    server.stop()
+    server.discard()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import hashlib
 import os
 import pwd
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -79,6 +80,7 @@ class Postgres:
             log_path=self.run_dir / "postgres.log",
             pid_path=self.run_dir / "postgres.pid",
             user=self.user,
+            stop_signal=signal.SIGINT,
         )
 
     @classmethod
@@ -155,6 +157,13 @@ class Postgres:
 
     def stop(self) -> None:
         self.process.stop(grace=30)
+
+    def discard(self) -> None:
+        """Stop the server and delete its data (for throwaway test servers)."""
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.data_dir.parent.name.startswith("iss-tracker-pg-"):
+            shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
 def main() -> None:

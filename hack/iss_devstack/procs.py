@@ -72,6 +72,8 @@ class Process:
     cwd: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     user: str | None = None
+    stop_signal: signal.Signals = signal.SIGTERM
+    """What asks this service to shut down (PostgreSQL's fast shutdown is SIGINT)."""
     popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -118,11 +120,11 @@ class Process:
 
     def stop(self, grace: float = 20.0) -> None:
         if self.popen is not None:
-            stop_group(self.popen.pid, grace)
+            stop_group(self.popen.pid, grace, self.stop_signal)
             self.popen.wait()
             self.popen = None
         elif self.pid_path.exists():
-            stop_pid_file(self.pid_path, grace)
+            stop_pid_file(self.pid_path, grace, self.stop_signal)
         self.pid_path.unlink(missing_ok=True)
 
 
@@ -136,10 +138,10 @@ def _group_alive(pid: int) -> bool:
     return True
 
 
-def stop_group(pid: int, grace: float = 20.0) -> None:
-    """SIGTERM the process group led by `pid`; SIGKILL whatever is left after `grace` seconds."""
+def stop_group(pid: int, grace: float = 20.0, sig: signal.Signals = signal.SIGTERM) -> None:
+    """Signal the process group led by `pid`; SIGKILL whatever is left after `grace` seconds."""
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, sig)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
@@ -155,7 +157,9 @@ def stop_group(pid: int, grace: float = 20.0) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def stop_pid_file(pid_path: Path, grace: float = 20.0) -> bool:
+def stop_pid_file(
+    pid_path: Path, grace: float = 20.0, sig: signal.Signals = signal.SIGTERM
+) -> bool:
     """Stop the process group recorded in a pid file; True if something was running."""
     try:
         pid = int(pid_path.read_text().strip())
@@ -163,6 +167,6 @@ def stop_pid_file(pid_path: Path, grace: float = 20.0) -> bool:
         return False
     running = _group_alive(pid)
     if running:
-        stop_group(pid, grace)
+        stop_group(pid, grace, sig)
     pid_path.unlink(missing_ok=True)
     return running

@@ -213,7 +213,7 @@ def down(settings: DevstackSettings) -> None:
             say(f"stopped the {name}")
     kafka, postgres, prometheus = services(settings)
     for service in (prometheus, kafka, postgres):
-        if stop_pid_file(service.process.pid_path, grace=60):
+        if stop_pid_file(service.process.pid_path, 60, service.process.stop_signal):
             say(f"stopped {service.process.name}")
     say("everything `make up` started is stopped")
 
