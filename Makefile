@@ -9,7 +9,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := services/iss_contract services/iss_producer services/iss_enricher \
+PACKAGES := services/iss_contract services/iss_runtime services/iss_producer services/iss_enricher \
             services/iss_liveview services/iss_cli operator/iss_operator \
             dashboards/iss_dashboards hack/iss_devstack
 

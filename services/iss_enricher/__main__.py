@@ -13,7 +13,7 @@ from bytewax.connectors.kafka import KafkaSource
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
 
-from iss_enricher import logs, metrics
+from iss_enricher import metrics
 from iss_enricher.enrich import EnrichRules
 from iss_enricher.flow import FlowSettings, Sinks, build_flow
 from iss_enricher.publish import TopicSink
@@ -21,6 +21,7 @@ from iss_enricher.satellite import WindowRules
 from iss_enricher.settings import EnricherSettings
 from iss_enricher.storage.schema import migrate
 from iss_enricher.storage.sink import AggregatesSink, Backoff, PositionsSink
+from iss_runtime import logs
 
 logger = logging.getLogger(__name__)
 

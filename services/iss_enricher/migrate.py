@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from iss_enricher import logs
 from iss_enricher.settings import EnricherSettings
 from iss_enricher.storage.schema import load_migrations, migrate
+from iss_runtime import logs
 
 logger = logging.getLogger(__name__)
 

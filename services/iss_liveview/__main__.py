@@ -9,9 +9,9 @@ import logging
 import signal
 from collections.abc import Sequence
 
-from iss_liveview.logs import configure
 from iss_liveview.server import Gateway, running
 from iss_liveview.settings import LiveviewSettings
+from iss_runtime.logs import configure
 
 log = logging.getLogger(__name__)
 

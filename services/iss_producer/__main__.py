@@ -13,13 +13,13 @@ from pydantic import ValidationError
 
 from iss_producer.constellation import Constellation
 from iss_producer.errors import TleError
-from iss_producer.logsetup import configure
 from iss_producer.metrics import Health, MetricsServer, ProducerMetrics
 from iss_producer.publisher import Publisher
 from iss_producer.service import ProducerService
 from iss_producer.settings import Mode, ProducerSettings
 from iss_producer.sources.sgp4_source import Sgp4Source
 from iss_producer.tle import find, load_tle_file
+from iss_runtime.logs import configure
 
 log = logging.getLogger("iss_producer")
 

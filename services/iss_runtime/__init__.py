@@ -1,0 +1,1 @@
+"""Process plumbing every ISS Tracker service shares."""
