@@ -69,6 +69,22 @@ check-generated: $(STAMP) ## fail when generated files are stale
 test: install lint check-generated ## the full suite against real local services
 	$(BIN)/pytest
 
-.PHONY: bench
-bench: $(STAMP) ## the benchmark scripts (they start their own services; figures are printed)
-	$(BIN)/python benchmarks/run_all.py
+BENCHMARKS := bench-producer bench-enricher bench-operator bench-dashboards bench-liveview
+
+.PHONY: bench $(BENCHMARKS)
+bench: $(BENCHMARKS) ## every benchmark (each starts its own services and prints its figures)
+
+bench-producer: $(STAMP) ## constellation throughput on one core; single-ISS tick-to-ack
+	$(BIN)/python benchmarks/producer_bench.py
+
+bench-enricher: $(STAMP) ## Kafka -> enrichment -> PostgreSQL throughput next to its ceiling; latency; memory
+	$(BIN)/python benchmarks/enricher_bench.py
+
+bench-operator: $(STAMP) ## threshold-to-restart time, API requests per check, memory with 50 Pipelines
+	$(BIN)/python benchmarks/operator_bench.py
+
+bench-dashboards: $(STAMP) ## geomap and KPI queries over 30 days of 1 Hz data
+	$(BIN)/python benchmarks/dashboards_bench.py --start-server
+
+bench-liveview: $(STAMP) ## Kafka-to-browser latency through the live view
+	$(BIN)/python benchmarks/liveview_latency.py

@@ -1,6 +1,6 @@
 """Producer benchmark: constellation throughput on one core, and single-ISS tick-to-ack latency.
 
-    .venv/bin/python benchmarks/producer_bench.py --bootstrap 127.0.0.1:19092
+    .venv/bin/python benchmarks/producer_bench.py [--bootstrap 127.0.0.1:19092]
 
 Phase 1 propagates a synthetic catalogue (the shipped ISS TLE with its mean anomaly and RAAN
 spread out, checksums recomputed) with SatrecArray and publishes every position, ticks back to
@@ -16,8 +16,10 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -170,7 +172,9 @@ def bench_single(bootstrap: str, topic: str, ticks: int, linger_ms: int) -> dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--bootstrap", required=True, help="Kafka bootstrap, HOST:PORT")
+    parser.add_argument(
+        "--bootstrap", help="Kafka bootstrap, HOST:PORT (default: start a local broker)"
+    )
     parser.add_argument("--satellites", type=int, default=30_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="constellation phase length")
     parser.add_argument("--partitions", type=int, default=6)
@@ -178,6 +182,25 @@ def main() -> int:
     parser.add_argument("--cpu", type=int, default=None, help="core to pin to (default: first)")
     args = parser.parse_args()
 
+    broker = None
+    if args.bootstrap is None:
+        # Started before pinning, so the broker's JVM keeps both cores.
+        from iss_devstack.kafka import Kafka
+        from iss_devstack.settings import DevstackSettings
+
+        data = Path(tempfile.mkdtemp(prefix="iss-bench-kafka-"))
+        broker = Kafka.for_tests(DevstackSettings(), data)
+        broker.start()
+        args.bootstrap = broker.bootstrap
+    try:
+        return run(args)
+    finally:
+        if broker is not None:
+            broker.stop()
+            shutil.rmtree(broker.data_dir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
     core = args.cpu if args.cpu is not None else min(os.sched_getaffinity(0))
     # Threads inherit the affinity: set it before librdkafka starts its threads.
     os.sched_setaffinity(0, {core})
