@@ -47,7 +47,7 @@ from tests.iss_operator.fixtures import (
 )
 
 THRESHOLD = 8.0
-REQUEST = re.compile(r'^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$')
+REQUEST = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
 
 
 def api_requests(plane: ControlPlane) -> Counter[str]:
@@ -67,9 +67,11 @@ def api_requests(plane: ControlPlane) -> Counter[str]:
 
 
 def checks_done(operator: OperatorProcess) -> float:
-    text = urllib.request.urlopen(
-        f"http://127.0.0.1:{operator.metrics_port}/metrics", timeout=5
-    ).read().decode()
+    text = (
+        urllib.request.urlopen(f"http://127.0.0.1:{operator.metrics_port}/metrics", timeout=5)
+        .read()
+        .decode()
+    )
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
@@ -90,13 +92,20 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measure_latency(
-    cluster: Cluster, served: PipelineMetrics, prometheus: Prometheus, job: str,
-    interval: int, rounds: int,
+    cluster: Cluster,
+    served: PipelineMetrics,
+    prometheus: Prometheus,
+    job: str,
+    interval: int,
+    rounds: int,
 ) -> list[float]:
     name = f"latency-{interval}"
     cluster.apply_pipeline(
         pipeline_manifest(
-            name, prometheus.url, job, checkIntervalSeconds=interval,
+            name,
+            prometheus.url,
+            job,
+            checkIntervalSeconds=interval,
             restartPolicy={"cooldownSeconds": 0, "maxRestartsPerHour": 100},
         )
     )
@@ -111,12 +120,15 @@ def measure_latency(
         stale_from = t0 + THRESHOLD
         wait_until(
             lambda b=before: cluster.restarted_at("iss-enricher") != b,  # type: ignore[misc]
-            timeout=THRESHOLD + interval + 30, interval=0.02, what="restart",
+            timeout=THRESHOLD + interval + 30,
+            interval=0.02,
+            what="restart",
         )
         latencies.append(time.time() - stale_from)
     sys.stderr.write(cluster.kubectl("get", "pipelines", "-o", "wide").stdout)
-    sys.stderr.write(cluster.kubectl("get", "events", "--field-selector",
-                                     f"involvedObject.name={name}").stdout)
+    sys.stderr.write(
+        cluster.kubectl("get", "events", "--field-selector", f"involvedObject.name={name}").stdout
+    )
     served.storing = True
     cluster.kubectl("delete", "pipeline", name, "--wait=true", "--timeout=30s")
     cluster.pipelines.remove(name)
@@ -143,18 +155,34 @@ def main() -> None:
         try:
             for crd in (PIPELINE_CRD, PEERING_CRD):
                 plane.kubectl("apply", "--server-side", "-f", str(crd))
-            plane.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                          "crd/pipelines.iss-tracker.io", "crd/kopfpeerings.kopf.dev")
+            plane.kubectl(
+                "wait",
+                "--for=condition=Established",
+                "--timeout=60s",
+                "crd/pipelines.iss-tracker.io",
+                "crd/kopfpeerings.kopf.dev",
+            )
             plane.create_namespace("bench")
             cluster = Cluster(plane, "bench")
             for name in ("iss-producer", "iss-enricher"):
                 cluster.kubectl("apply", "-f", "-", input=deployment_manifest(name))
-            cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(
-                {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering",
-                 "metadata": {"name": "iss-operator"}}))
+            cluster.kubectl(
+                "apply",
+                "-f",
+                "-",
+                input=yaml.safe_dump(
+                    {
+                        "apiVersion": "kopf.dev/v1",
+                        "kind": "KopfPeering",
+                        "metadata": {"name": "iss-operator"},
+                    }
+                ),
+            )
             job = "bench"
             prometheus.add_target(job, served.address)
-            prometheus.wait_for(f'iss_enricher_last_committed_event_timestamp_seconds{{job="{job}"}}')
+            prometheus.wait_for(
+                f'iss_enricher_last_committed_event_timestamp_seconds{{job="{job}"}}'
+            )
             operator = OperatorProcess(plane, "bench", root / "operator.log").start()
             assert operator.process is not None
             pid = operator.process.pid
@@ -164,8 +192,7 @@ def main() -> None:
 
             results: dict[str, object] = {"freshness_threshold_s": THRESHOLD}
             for interval in (1, 5):
-                latencies = measure_latency(cluster, served, prometheus, job, interval,
-                                            args.rounds)
+                latencies = measure_latency(cluster, served, prometheus, job, interval, args.rounds)
                 results[f"threshold_to_patch_s_interval_{interval}s"] = {
                     "median": round(statistics.median(latencies), 3),
                     "max": round(max(latencies), 3),
@@ -183,9 +210,12 @@ def main() -> None:
                 lambda: all(
                     (item.get("status") or {}).get("phase") == "Healthy"
                     for item in json.loads(
-                        cluster.kubectl("get", "pipelines", "-o", "json").stdout)["items"]
+                        cluster.kubectl("get", "pipelines", "-o", "json").stdout
+                    )["items"]
                 ),
-                timeout=120, interval=1.0, what="all Pipelines Healthy",
+                timeout=120,
+                interval=1.0,
+                what="all Pipelines Healthy",
             )
             time.sleep(6)
             requests_before, checks_before = api_requests(plane), checks_done(operator)
@@ -208,15 +238,18 @@ def main() -> None:
                     100 * (cpu_after - cpu_before) / args.window, 1
                 ),
             }
-            results["rss_mib"] = {"idle": round(idle_rss, 1),
-                                  f"{args.pipelines}_pipelines": round(rss_mib(pid), 1)}
+            results["rss_mib"] = {
+                "idle": round(idle_rss, 1),
+                f"{args.pipelines}_pipelines": round(rss_mib(pid), 1),
+            }
             print(json.dumps(results, indent=2))
         finally:
             if operator is not None:
                 names = list(cluster.pipelines) if "cluster" in locals() else []
                 if names:
-                    cluster.kubectl("delete", "pipelines", "--all", "--wait=true",
-                                    "--timeout=60s", check=False)
+                    cluster.kubectl(
+                        "delete", "pipelines", "--all", "--wait=true", "--timeout=60s", check=False
+                    )
                 operator.stop()
             served.close()
             prometheus.stop()

@@ -22,8 +22,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--namespace", help="namespace to watch (ISS_OPERATOR_NAMESPACE)")
     parser.add_argument("--log-format", choices=["json", "text"])
-    parser.add_argument("--standalone", action="store_true", default=None,
-                        help="run without peering (development only)")
+    parser.add_argument(
+        "--standalone",
+        action="store_true",
+        default=None,
+        help="run without peering (development only)",
+    )
     return parser.parse_args(argv)
 
 

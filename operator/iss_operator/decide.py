@@ -241,8 +241,7 @@ def _fault(
             return (
                 Reason.COMPONENT_STALE,
                 component,
-                f"{component.name} stale ({age:.1f}s > "
-                f"{component.freshness_threshold_seconds:g}s)",
+                f"{component.name} stale ({age:.1f}s > {component.freshness_threshold_seconds:g}s)",
             )
     return None
 
@@ -293,9 +292,7 @@ def decide(
 
     fault = _fault(spec, observations)
     if fault is None:
-        lagging = [
-            c.name for c in spec.components if _lag_high(c, observations[c.name])
-        ]
+        lagging = [c.name for c in spec.components if _lag_high(c, observations[c.name])]
         if lagging:
             details = "; ".join(v.message for v in verdicts if v.name in lagging)
             return Decision(
@@ -308,7 +305,12 @@ def decide(
                 verdicts,
             )
         return Decision(
-            Phase.HEALTHY, Reason.ALL_FRESH, "all components fresh", Action.NONE, None, None,
+            Phase.HEALTHY,
+            Reason.ALL_FRESH,
+            "all components fresh",
+            Action.NONE,
+            None,
+            None,
             verdicts,
         )
 
@@ -339,8 +341,7 @@ def decide(
             return Decision(
                 Phase.RECOVERING,
                 Reason.COOLDOWN_ACTIVE,
-                f"{message}; cooldown after restarting {latest.component}: "
-                f"{remaining:.0f}s left",
+                f"{message}; cooldown after restarting {latest.component}: {remaining:.0f}s left",
                 Action.NONE,
                 culprit.name,
                 reason,

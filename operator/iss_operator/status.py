@@ -116,8 +116,15 @@ def build_conditions(
         else ("False", "Active", "checks run every spec.checkIntervalSeconds")
     )
     return [
-        _condition(by_type, CONDITION_READY, ready, decision.reason.value, decision.message, now,
-                   generation),
+        _condition(
+            by_type,
+            CONDITION_READY,
+            ready,
+            decision.reason.value,
+            decision.message,
+            now,
+            generation,
+        ),
         _condition(by_type, CONDITION_METRICS, *metrics, now, generation),
         _condition(by_type, CONDITION_BUDGET, *budget, now, generation),
         _condition(by_type, CONDITION_PAUSED, *paused, now, generation),
@@ -185,9 +192,7 @@ def build_status(
         },
         "components": components,
         "restartHistory": history_to_status(history),
-        "conditions": build_conditions(
-            decision, previous.get("conditions") or [], now, generation
-        ),
+        "conditions": build_conditions(decision, previous.get("conditions") or [], now, generation),
     }
     if decision.phase is Phase.PAUSED:
         # Keep the last known numbers rather than blanking them while paused.

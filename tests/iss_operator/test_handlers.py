@@ -21,9 +21,11 @@ pytestmark = pytest.mark.controlplane
 
 
 def _checks_exposed(operator: OperatorProcess, pipeline: str) -> bool:
-    exposed = urllib.request.urlopen(
-        f"http://127.0.0.1:{operator.metrics_port}/metrics", timeout=5
-    ).read().decode()
+    exposed = (
+        urllib.request.urlopen(f"http://127.0.0.1:{operator.metrics_port}/metrics", timeout=5)
+        .read()
+        .decode()
+    )
     return f'pipeline="{pipeline}"' in exposed
 
 
@@ -250,7 +252,9 @@ def test_two_operators_never_act_at_once(
     _, job = metrics
     wait_until(lambda: "Resuming operations" in operator.log(), what="first operator active")
     second = OperatorProcess(
-        cluster.controlplane, cluster.namespace, tmp_path / "second.log",
+        cluster.controlplane,
+        cluster.namespace,
+        tmp_path / "second.log",
         ISS_OPERATOR_PRIORITY="100",
     ).start()
     try:
@@ -267,8 +271,11 @@ def test_two_operators_never_act_at_once(
     finally:
         second.stop()
     # The survivor takes over once its higher-priority peer has gone.
-    wait_until(lambda: _checks_exposed(operator, f"{cluster.namespace}/peers"), timeout=90,
-               what="the remaining operator to resume")
+    wait_until(
+        lambda: _checks_exposed(operator, f"{cluster.namespace}/peers"),
+        timeout=90,
+        what="the remaining operator to resume",
+    )
 
 
 def test_missing_workload_is_an_error_with_a_warning_event(

@@ -77,9 +77,7 @@ def test_service_account_may_patch_workloads_but_not_delete_or_read_secrets(
     for verb_and_resource in allowed:
         assert _can(cluster, service_account_kubeconfig, *verb_and_resource), verb_and_resource
     for verb_and_resource in denied:
-        assert not _can(cluster, service_account_kubeconfig, *verb_and_resource), (
-            verb_and_resource
-        )
+        assert not _can(cluster, service_account_kubeconfig, *verb_and_resource), verb_and_resource
 
 
 @pytest.fixture
@@ -99,8 +97,7 @@ def operator_as_service_account(
         yield process
     finally:
         for name in cluster.pipelines:
-            cluster.kubectl("delete", "pipeline", name, "--wait=true", "--timeout=30s",
-                            check=False)
+            cluster.kubectl("delete", "pipeline", name, "--wait=true", "--timeout=30s", check=False)
         process.stop()
 
 

@@ -50,8 +50,12 @@ def test_statefulset_restart_is_a_template_patch_the_controller_rolls_out(
 
     def revisions() -> list[str]:
         return cluster.kubectl(
-            "get", "controllerrevisions", "-l", "app.kubernetes.io/name=iss-enricher-sts",
-            "-o", "name",
+            "get",
+            "controllerrevisions",
+            "-l",
+            "app.kubernetes.io/name=iss-enricher-sts",
+            "-o",
+            "name",
         ).stdout.split()
 
     wait_until(lambda: len(revisions()) == 1, what="the first ControllerRevision")
