@@ -177,7 +177,7 @@ def ceiling(services: Services, topic: str, messages: int) -> float:
 def enricher_env(services: Services, topic: str, dsn: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        ISS_ENRICHER_KAFKA_BOOTSTRAP=services.bootstrap,
+        ISS_ENRICHER_BOOTSTRAP_SERVERS=services.bootstrap,
         ISS_ENRICHER_RAW_TOPIC=topic,
         ISS_ENRICHER_ENRICHED_TOPIC=f"{topic}-enriched",
         ISS_ENRICHER_DEADLETTER_TOPIC=f"{topic}-deadletter",
@@ -312,7 +312,12 @@ def latency(services: Services, seconds: int) -> list[float]:
         stop.set()
         poller.join(5)
         proc.send_signal(signal.SIGINT)
-        proc.wait(20)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            print("latency run: the enricher did not stop within 20 s of SIGINT; killed it")
+            proc.kill()
+            proc.wait()
     return [seen[i] - sent[i] for i in sent if i in seen]
 
 

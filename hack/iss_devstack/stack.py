@@ -78,7 +78,7 @@ def components(settings: DevstackSettings, dsn: str, sources: str | None) -> lis
             name="enricher",
             argv=[str(venv_bin / "iss-enricher")],
             env={
-                "ISS_ENRICHER_KAFKA_BOOTSTRAP": bootstrap,
+                "ISS_ENRICHER_BOOTSTRAP_SERVERS": bootstrap,
                 "ISS_ENRICHER_DATABASE_DSN": dsn,
                 "ISS_ENRICHER_METRICS_PORT": str(enricher_metrics),
                 "ISS_ENRICHER_METRICS_HOST": "127.0.0.1",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from iss_contract.jsonio import dumps
 from iss_contract.timefmt import format_utc
 
 SCHEMA = "iss.deadletter/v1"
@@ -52,4 +52,4 @@ class DeadLetter:
         }
 
     def to_bytes(self) -> bytes:
-        return json.dumps(self.to_dict(), separators=(",", ":")).encode("utf-8")
+        return dumps(self.to_dict())

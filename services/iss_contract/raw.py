@@ -62,4 +62,6 @@ class RawPosition:
         }
 
     def to_bytes(self) -> bytes:
+        # The standard library's encoding (ASCII escapes, Python float repr) on purpose: the
+        # producer's fast encoder writes exactly these bytes, and a test holds them equal.
         return json.dumps(self.to_dict(), separators=(",", ":")).encode("utf-8")

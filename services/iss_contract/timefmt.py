@@ -1,23 +1,56 @@
-"""RFC 3339 timestamps in UTC, the only time format on the wire."""
+"""RFC 3339 timestamps in UTC, the only time format on the wire.
+
+Both directions keep a small memo: a stream of positions repeats the same instants (a catalogue
+reports thousands of objects at one second; every record of a batch shares its `enriched_at`).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+_MEMO_SIZE = 4096
+_formatted: dict[datetime, str] = {}
+_parsed: dict[str, datetime] = {}
+
 
 def format_utc(moment: datetime) -> str:
     """Render an aware datetime as RFC 3339 in UTC with microseconds and a `Z` suffix."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: every timestamp on the wire must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text = _formatted.get(moment)  # equal instants in any offset share one entry
+    if text is not None:
+        return text
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("naive datetime: every timestamp on the wire must be timezone-aware")
+        moment = moment.astimezone(UTC)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031  # faster than strftime
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+    )
+    if len(_formatted) >= _MEMO_SIZE:
+        _formatted.clear()
+    _formatted[moment] = text
+    return text
 
 
 def parse_utc(text: str) -> datetime:
     """Parse an RFC 3339 timestamp that carries an explicit offset; return it in UTC."""
+    moment = _parsed.get(text)
+    if moment is not None:
+        return moment
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
-    return moment.astimezone(UTC)
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    if len(_parsed) >= _MEMO_SIZE:
+        _parsed.clear()
+    _parsed[text] = moment
+    return moment
 
 
 def from_unix(seconds: float) -> datetime:

@@ -7,16 +7,20 @@ and a test keeps the two in agreement.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 from iss_contract.deadletter import Reason
+from iss_contract.jsonio import loads
 from iss_contract.raw import SCHEMA, SOURCES, RawPosition, Source, Visibility
 from iss_contract.timefmt import parse_utc
 
 DEFAULT_MAX_FUTURE = timedelta(seconds=60)
+MAX_NORAD_ID = 2**31 - 1
+"""The storage column is a 32-bit integer; catalogue numbers are far below it."""
+MAX_SEQUENCE = 2**63 - 1
+"""The storage column is a 64-bit integer."""
 _VISIBILITIES: tuple[Visibility, ...] = get_args(Visibility)
 
 
@@ -39,7 +43,7 @@ def parse_raw(
     if value is None or not value.strip():
         raise Rejected(Reason.INVALID_JSON, "empty record")
     try:
-        document = json.loads(value)
+        document = loads(value)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Rejected(Reason.INVALID_JSON, str(exc)) from None
     if not isinstance(document, dict):
@@ -55,12 +59,17 @@ def from_dict(
     max_future: timedelta = DEFAULT_MAX_FUTURE,
 ) -> RawPosition:
     """Validate a decoded record and build the position."""
+    position = _well_formed(document, now, max_future)
+    if position is not None:
+        return position
+    # Something is off (or merely unusual, like an integer latitude): the checks below find it
+    # and name the reason.
     schema = document.get("schema")
     if schema != SCHEMA:
         raise Rejected(Reason.UNKNOWN_SCHEMA, f"schema {schema!r} is not {SCHEMA!r}")
 
-    norad_id = _integer(document, "norad_id", minimum=1)
-    sequence = _integer(document, "sequence", minimum=0)
+    norad_id = _integer(document, "norad_id", 1, MAX_NORAD_ID)
+    sequence = _integer(document, "sequence", 0, MAX_SEQUENCE)
     latitude = _number(document, "latitude", -90.0, 90.0)
     longitude = _number(document, "longitude", -180.0, 180.0)
     altitude_km = _optional_number(document, "altitude_km", -1.0e3, 1.0e6)
@@ -102,6 +111,97 @@ def from_dict(
     )
 
 
+_SOURCE_NAMES: dict[str, Source] = {source: source for source in SOURCES}
+_VISIBILITY_NAMES: dict[str, Visibility] = {v: v for v in _VISIBILITIES}
+
+
+def _well_formed(
+    document: dict[str, Any], now: datetime | None, max_future: timedelta
+) -> RawPosition | None:
+    """The common case in one pass: a record with exactly the expected types and values.
+
+    Returns None as soon as anything is unexpected; `from_dict` then checks field by field and
+    raises with the reason. Accepting here never accepts what those checks would reject.
+    """
+    get = document.get
+    if get("schema") != SCHEMA:
+        return None
+    norad_id = get("norad_id")
+    sequence = get("sequence")
+    latitude = get("latitude")
+    longitude = get("longitude")
+    if (
+        type(norad_id) is not int
+        or not 1 <= norad_id <= MAX_NORAD_ID
+        or type(sequence) is not int
+        or not 0 <= sequence <= MAX_SEQUENCE
+        or type(latitude) is not float
+        or not -90.0 <= latitude <= 90.0
+        or type(longitude) is not float
+        or not -180.0 <= longitude <= 180.0
+    ):
+        return None
+    altitude_km = get("altitude_km")
+    velocity_kmh = get("velocity_kmh")
+    footprint_km = get("footprint_km")
+    if (
+        (
+            altitude_km is not None
+            and (type(altitude_km) is not float or not -1.0e3 <= altitude_km <= 1.0e6)
+        )
+        or (
+            velocity_kmh is not None
+            and (type(velocity_kmh) is not float or not 0.0 <= velocity_kmh <= 1.0e6)
+        )
+        or (
+            footprint_km is not None
+            and (type(footprint_km) is not float or not 0.0 <= footprint_km <= 1.0e6)
+        )
+    ):
+        return None
+    source_name = get("source")
+    producer_id = get("producer_id")
+    name = get("name")
+    visibility_name = get("visibility")
+    event_text = get("event_time")
+    produced_text = get("produced_at")
+    if (
+        type(source_name) is not str
+        or type(producer_id) is not str
+        or (name is not None and type(name) is not str)
+        or (visibility_name is not None and type(visibility_name) is not str)
+        or type(event_text) is not str
+        or (produced_text is not None and type(produced_text) is not str)
+    ):
+        return None
+    source = _SOURCE_NAMES.get(source_name)
+    visibility = None if visibility_name is None else _VISIBILITY_NAMES.get(visibility_name)
+    if source is None or (visibility_name is not None and visibility is None):
+        return None
+    try:
+        event_time = parse_utc(event_text)
+        produced_at = None if produced_text is None else parse_utc(produced_text)
+    except ValueError:
+        return None
+    if event_time > (now or datetime.now(UTC)) + max_future:
+        return None
+    return RawPosition(
+        norad_id=norad_id,
+        event_time=event_time,
+        latitude=latitude,
+        longitude=longitude,
+        source=source,
+        producer_id=producer_id,
+        sequence=sequence,
+        produced_at=produced_at,
+        name=name,
+        altitude_km=altitude_km,
+        velocity_kmh=velocity_kmh,
+        visibility=visibility,
+        footprint_km=footprint_km,
+    )
+
+
 def _as_source(text: str) -> Source:
     for source in SOURCES:
         if source == text:
@@ -115,19 +215,22 @@ def _require(document: dict[str, Any], field: str) -> Any:
     return document[field]
 
 
-def _integer(document: dict[str, Any], field: str, *, minimum: int) -> int:
+def _integer(document: dict[str, Any], field: str, minimum: int, maximum: int) -> int:
     value = _require(document, field)
     if isinstance(value, bool) or not isinstance(value, int):
         raise Rejected(Reason.WRONG_TYPE, f"{field} must be an integer, got {value!r}")
-    if value < minimum:
-        raise Rejected(Reason.OUT_OF_RANGE, f"{field}={value} is below {minimum}")
+    if not minimum <= value <= maximum:
+        raise Rejected(Reason.OUT_OF_RANGE, f"{field}={value} is outside [{minimum}, {maximum}]")
     return value
 
 
 def _to_float(field: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Rejected(Reason.WRONG_TYPE, f"{field} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer literal too large for a float
+        raise Rejected(Reason.OUT_OF_RANGE, f"{field} is too large") from None
     if not math.isfinite(number):
         raise Rejected(Reason.OUT_OF_RANGE, f"{field} is not finite")
     return number

@@ -9,18 +9,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bytewax.connectors.kafka import KafkaSource
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
 
 from iss_enricher import metrics
 from iss_enricher.enrich import EnrichRules
 from iss_enricher.flow import FlowSettings, Sinks, build_flow
-from iss_enricher.publish import TopicSink
+from iss_enricher.publish import TopicListSink, TopicSink
 from iss_enricher.satellite import WindowRules
 from iss_enricher.settings import EnricherSettings
+from iss_enricher.source import MessagesKafkaSource
 from iss_enricher.storage.schema import migrate
-from iss_enricher.storage.sink import AggregatesSink, Backoff, PositionsSink
+from iss_enricher.storage.sink import AggregatesSink, Backoff, PositionListsSink
 from iss_runtime import logs
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def kafka_source(settings: EnricherSettings) -> KafkaSource:
+def kafka_source(settings: EnricherSettings) -> MessagesKafkaSource:
     """Bytewax's Kafka source, committing offsets under a consumer group so lag is visible.
 
     Bytewax assigns partitions itself and resumes from its recovery snapshot; the group's
     committed offsets are for kafka-exporter's `kafka_consumergroup_lag` only.
     """
-    return KafkaSource(
-        brokers=settings.kafka_bootstrap.split(","),
+    return MessagesKafkaSource(
+        brokers=settings.bootstrap_servers.split(","),
         topics=[settings.raw_topic],
         tail=settings.kafka_tail,
         batch_size=settings.kafka_batch_size,
@@ -77,6 +77,7 @@ def flow_settings(settings: EnricherSettings) -> FlowSettings:
             length=timedelta(seconds=settings.window_seconds),
             wait=timedelta(seconds=settings.window_wait_seconds),
         ),
+        state_buckets=settings.state_buckets,
     )
 
 
@@ -84,10 +85,10 @@ def production_sinks(settings: EnricherSettings) -> Sinks:
     dsn = settings.database_dsn.get_secret_value()
     backoff = Backoff(settings.db_retry_initial_seconds, settings.db_retry_max_seconds)
     return Sinks(
-        positions=PositionsSink(dsn, backoff),
+        positions=PositionListsSink(dsn, backoff),
         aggregates=AggregatesSink(dsn, backoff),
-        enriched=TopicSink(settings.kafka_bootstrap, settings.enriched_topic),
-        dead_letters=TopicSink(settings.kafka_bootstrap, settings.deadletter_topic),
+        enriched=TopicListSink(settings.bootstrap_servers, settings.enriched_topic),
+        dead_letters=TopicSink(settings.bootstrap_servers, settings.deadletter_topic),
     )
 
 
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     logger.info(
         "enriching %s from %s (process %s, recovery %s, metrics port %s)",
         settings.raw_topic,
-        settings.kafka_bootstrap,
+        settings.bootstrap_servers,
         kwargs.get("process_id", 0),
         directory or "off",
         port or "off",

@@ -43,28 +43,28 @@ def enrich_position(
     ground_speed_kmh: float | None,
     heading_deg: float | None,
     enriched_at: datetime,
+    moment: float | None = None,
 ) -> EnrichedPosition:
-    """Derive every per-position field that does not depend on the previous position."""
-    sun = geometry.solar_position(raw.event_time)
-    altitude = raw.altitude_km
-    if raw.velocity_kmh is not None:
-        orbital: float | None = raw.velocity_kmh
-    elif altitude is not None:
-        orbital = geometry.circular_orbital_speed_kmh(altitude, raw.latitude)
-    else:
-        orbital = None
-    daylight, sunlit = geometry.illumination(sun, raw.latitude, raw.longitude, altitude)
+    """Derive every per-position field that does not depend on the previous position.
+
+    `moment` is `raw.event_time` as a unix time when the caller has it already.
+    """
+    sun = geometry.solar_position_at(raw.event_time.timestamp() if moment is None else moment)
+    daylight, sunlit, circular, solar_time, footprint = geometry.point_fields(
+        sun, raw.latitude, raw.longitude, raw.altitude_km
+    )
+    velocity = raw.velocity_kmh
     return EnrichedPosition(
         raw=raw,
         ground_speed_kmh=ground_speed_kmh,
         heading_deg=heading_deg,
-        orbital_speed_kmh=orbital,
+        orbital_speed_kmh=circular if velocity is None else velocity,
         subsolar_latitude=sun.subsolar_latitude,
         subsolar_longitude=sun.subsolar_longitude,
         ground_daylight=daylight,
         satellite_sunlit=sunlit,
-        local_solar_time_h=geometry.local_solar_time_h(sun, raw.longitude),
-        footprint_radius_km=None if altitude is None else geometry.footprint_radius_km(altitude),
+        local_solar_time_h=solar_time,
+        footprint_radius_km=footprint,
         enriched_at=enriched_at,
     )
 
@@ -84,16 +84,23 @@ def advance(
     moment = raw.event_time.timestamp()
     if track is None:
         track = Track(moment, raw.latitude, raw.longitude, deque([moment]))
-        return track, enrich_position(raw, ground_speed_kmh=None, heading_deg=None, enriched_at=now)
+        first = enrich_position(
+            raw, ground_speed_kmh=None, heading_deg=None, enriched_at=now, moment=moment
+        )
+        return track, first
 
-    if moment == track.last_time or moment in track.recent:
+    # Nothing remembered is newer than last_time, so only an older time needs the scan.
+    if moment <= track.last_time and (moment == track.last_time or moment in track.recent):
         return track, None
     track.recent.append(moment)
     while len(track.recent) > rules.duplicate_memory:
         track.recent.popleft()
 
     if moment < track.last_time:
-        return track, enrich_position(raw, ground_speed_kmh=None, heading_deg=None, enriched_at=now)
+        late = enrich_position(
+            raw, ground_speed_kmh=None, heading_deg=None, enriched_at=now, moment=moment
+        )
+        return track, late
 
     elapsed = moment - track.last_time
     speed: float | None = None
@@ -106,5 +113,7 @@ def advance(
     track.last_time = moment
     track.last_latitude = raw.latitude
     track.last_longitude = raw.longitude
-    enriched = enrich_position(raw, ground_speed_kmh=speed, heading_deg=heading, enriched_at=now)
+    enriched = enrich_position(
+        raw, ground_speed_kmh=speed, heading_deg=heading, enriched_at=now, moment=moment
+    )
     return track, enriched

@@ -1,14 +1,16 @@
 """The enrichment dataflow, built by a factory so tests can plug in their own sources and sinks.
 
-    raw-in ─ validate ─ split-rejects ─┬─ dead-letter-encode ─ dead-letters-out     (Kafka)
-                                       └─ key-by-norad ─ track ─ unkey ─ split-aggregates ─┐
-        ┌──────────────────────────────────────────────────────────────────────────────────┘
-        ├─ positions-out                                                          (PostgreSQL)
-        ├─ enriched-encode ─ enriched-out                                              (Kafka)
-        └─ aggregates-out                                                         (PostgreSQL)
+    raw-in ─ validate ─ split-rejects ─┬─ dead-letters ─ dead-letters-out                 (Kafka)
+                                       └─ track-buckets ─ unkey ─┐
+        ┌────────────────────────────────────────────────────────┘
+        ├─ positions ─┬─ positions-out                                               (PostgreSQL)
+        │             └─ enriched-encode ─ enriched-out                                   (Kafka)
+        └─ aggregates ─ aggregates-out                                               (PostgreSQL)
 
-`track` is one stateful step per satellite: enrichment and the one-minute windows
-(`iss_enricher.satellite`).
+Records travel in lists: `validate` turns each batch from Kafka into one list of positions per
+state bucket (and one list of dead letters), `track-buckets` (`iss_enricher.buckets`) keeps
+every satellite's state inside its bucket and answers with lists, and the positions and enriched
+sinks take those lists whole. Bytewax's per-item cost is paid per list, not per record.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 import bytewax.operators as op
@@ -23,20 +26,24 @@ from bytewax.connectors.kafka import KafkaError, KafkaSourceMessage
 from bytewax.dataflow import Dataflow
 from bytewax.inputs import Source
 from bytewax.outputs import Sink
+from confluent_kafka import Message
 
 from iss_contract.deadletter import DeadLetter
 from iss_contract.enriched import EnrichedPosition
 from iss_contract.raw import RawPosition
 from iss_contract.validate import Rejected, parse_raw
 from iss_enricher import aggregate, metrics
+from iss_enricher.buckets import BucketLogic, BucketState, Tracked, bucket_of
 from iss_enricher.enrich import EnrichRules
 from iss_enricher.publish import KeyValue
-from iss_enricher.satellite import Output, SatelliteLogic, SatelliteState, WindowRules
+from iss_enricher.satellite import WindowRules
 
 logger = logging.getLogger(__name__)
 
 RawMessage = KafkaSourceMessage[bytes | None, bytes | None]
-RawInput = RawMessage | KafkaError[bytes | None, bytes | None]
+RawInput = Message | RawMessage | KafkaError[bytes | None, bytes | None]
+"""What a source may hand the dataflow: librdkafka's messages (`MessagesKafkaSource`),
+Bytewax's wrapped messages, or Bytewax's wrapped consumer errors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,64 +54,109 @@ class FlowSettings:
     max_future: timedelta = timedelta(seconds=60)
     rules: EnrichRules = field(default_factory=EnrichRules)
     windows: WindowRules = field(default_factory=WindowRules)
+    state_buckets: int = 64
+    """Satellites are spread over this many state keys (fixed for the life of a recovery store)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Sinks:
-    """Where the dataflow's four outputs go."""
+    """Where the dataflow's four outputs go. Positions and enriched messages arrive as lists."""
 
-    positions: Sink[EnrichedPosition]
+    positions: Sink[list[EnrichedPosition]]
     aggregates: Sink[aggregate.WindowAggregate]
-    enriched: Sink[KeyValue]
+    enriched: Sink[list[KeyValue]]
     dead_letters: Sink[KeyValue]
 
 
+Bucket = tuple[str, list[RawPosition]]
+"""A bucket key and positions of that bucket's satellites, in arrival order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejects:
+    """The dead letters of one input batch, encoded for the dead-letter topic."""
+
+    messages: list[KeyValue]
+
+
 def validate_batch(
-    batch: list[RawInput], *, topic: str, max_future: timedelta
-) -> list[RawPosition | DeadLetter]:
-    """Parse every record; a bad one becomes a dead letter with its reason and original bytes."""
-    out: list[RawPosition | DeadLetter] = []
+    batch: list[RawInput], *, topic: str, max_future: timedelta, buckets: int
+) -> list[Bucket | Rejects]:
+    """Parse every record; group positions by state bucket, keep arrival order within each.
+
+    A bad record becomes a dead letter with its reason and original bytes.
+    """
+    keys = _bucket_keys(buckets)
+    grouped: dict[str, list[RawPosition]] = {}
+    letters: list[KeyValue] = []
     now = datetime.now(UTC)
     records = 0
     for item in batch:
-        if isinstance(item, KafkaError):
+        if type(item) is Message:
+            value = item.value()
+        elif isinstance(item, KafkaSourceMessage):
+            value = item.value
+        else:
+            assert isinstance(item, KafkaError)
             logger.warning("Kafka consumer error: %s", item.err)
             continue
         records += 1
         try:
-            out.append(parse_raw(item.value, now=now, max_future=max_future))
+            position = parse_raw(value, now=now, max_future=max_future)
         except Rejected as rejected:
             metrics.RECORDS_REJECTED.labels(rejected.reason.value).inc()
-            out.append(
-                DeadLetter(
-                    reason=rejected.reason,
-                    detail=rejected.detail,
-                    topic=item.topic or topic,
-                    partition=item.partition,
-                    offset=item.offset,
-                    key=item.key,
-                    value=item.value,
-                    rejected_at=now,
-                )
-            )
+            letters.append(_dead_letter(item, value, rejected, topic, now))
+            continue
+        key = keys[position.norad_id % buckets]
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [position]
+        else:
+            group.append(position)
     metrics.RECORDS_IN.inc(records)
+    out: list[Bucket | Rejects] = list(grouped.items())
+    if letters:
+        out.append(Rejects(letters))
     return out
 
 
-def _is_position(item: RawPosition | DeadLetter) -> TypeGuard[RawPosition]:
-    return isinstance(item, RawPosition)
+@lru_cache(maxsize=8)
+def _bucket_keys(buckets: int) -> list[str]:
+    return [bucket_of(norad_id, buckets) for norad_id in range(buckets)]
 
 
-def _encode_dead_letter(letter: DeadLetter) -> KeyValue:
+def _dead_letter(
+    item: Message | RawMessage, value: bytes | None, rejected: Rejected, topic: str, now: datetime
+) -> KeyValue:
+    if isinstance(item, KafkaSourceMessage):
+        origin = (item.topic, item.partition, item.offset, item.key)
+    else:
+        origin = (item.topic(), item.partition(), item.offset(), item.key())
+    letter = DeadLetter(
+        reason=rejected.reason,
+        detail=rejected.detail,
+        topic=origin[0] or topic,
+        partition=origin[1],
+        offset=origin[2],
+        key=origin[3],
+        value=value,
+        rejected_at=now,
+    )
     return (letter.key, letter.to_bytes())
 
 
-def _encode_enriched(position: EnrichedPosition) -> KeyValue:
-    return (position.raw.key, position.to_bytes())
+def _is_bucket(item: Bucket | Rejects) -> TypeGuard[Bucket]:
+    return not isinstance(item, Rejects)
 
 
-def _is_enriched(item: Output) -> TypeGuard[EnrichedPosition]:
-    return isinstance(item, EnrichedPosition)
+def _rejects(item: Bucket | Rejects) -> list[KeyValue]:
+    assert isinstance(item, Rejects)
+    return item.messages
+
+
+def encode_enriched(positions: list[EnrichedPosition]) -> list[KeyValue]:
+    """The enriched topic's (key, value) pairs of a list of positions."""
+    return [(position.raw.key, position.to_bytes()) for position in positions]
 
 
 def build_flow(
@@ -117,25 +169,38 @@ def build_flow(
         "validate",
         raw,
         lambda batch: validate_batch(
-            batch, topic=settings.raw_topic, max_future=settings.max_future
+            batch,
+            topic=settings.raw_topic,
+            max_future=settings.max_future,
+            buckets=settings.state_buckets,
         ),
     )
-    split = op.branch("split-rejects", checked, _is_position)
-    rejected: Any = split.falses  # everything that is not a position is a dead letter
-    letters = op.map("dead-letter-encode", rejected, _encode_dead_letter)
+    split = op.branch("split-rejects", checked, _is_bucket)
+    letters = op.flat_map("dead-letters", split.falses, _rejects)
     op.output("dead-letters-out", letters, sinks.dead_letters)
 
-    keyed = op.key_on("key-by-norad", split.trues, lambda p: str(p.norad_id))
+    def build_logic(state: BucketState | None) -> BucketLogic:
+        return BucketLogic(state, settings.rules, settings.windows)
 
-    def build_logic(state: SatelliteState | None) -> SatelliteLogic:
-        return SatelliteLogic(state, settings.rules, settings.windows)
-
-    tracked = op.stateful_batch("track", keyed, build_logic)
-    outputs = op.branch("split-aggregates", op.key_rm("unkey", tracked), _is_enriched)
-    positions = outputs.trues
+    # Not "track": that step held per-satellite state in stores written before the buckets.
+    tracked = op.stateful_batch("track-buckets", split.trues, build_logic)
+    results = op.map("unkey", tracked, _value)
+    positions = op.map("positions", results, _positions)
     op.output("positions-out", positions, sinks.positions)
-    encoded = op.map("enriched-encode", positions, _encode_enriched)
+    encoded = op.map("enriched-encode", positions, encode_enriched)
     op.output("enriched-out", encoded, sinks.enriched)
-    rows: Any = outputs.falses  # everything that is not a position is a window row
+    rows = op.flat_map("aggregates", results, _aggregates)
     op.output("aggregates-out", rows, sinks.aggregates)
     return flow
+
+
+def _value(item: tuple[str, Tracked]) -> Tracked:
+    return item[1]
+
+
+def _positions(tracked: Tracked) -> list[EnrichedPosition]:
+    return tracked.positions
+
+
+def _aggregates(tracked: Tracked) -> list[aggregate.WindowAggregate]:
+    return tracked.aggregates

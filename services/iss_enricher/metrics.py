@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -43,6 +44,29 @@ WRITE_RETRIES = Counter(
     "Database write attempts that failed and were retried.",
     ["table"],
 )
+
+
+def observe_many(histogram: Histogram, values: Sequence[float]) -> None:
+    """`histogram.observe(v)` for every value, with one update per bucket instead of per value.
+
+    The positions sink observes the latency of every row; per value, `observe` costs a lock and
+    a bucket scan each. This counts the values per bucket first. It relies on the attributes
+    `observe` itself uses (checked by a test) and falls back to `observe` without them.
+    """
+    bounds: Any = getattr(histogram, "_upper_bounds", None)
+    buckets: Any = getattr(histogram, "_buckets", None)
+    total: Any = getattr(histogram, "_sum", None)
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for value in values:
+            histogram.observe(value)
+        return
+    counts = [0] * len(bounds)
+    for value in values:
+        counts[bisect_left(bounds, value)] += 1  # the first bound >= value, as observe picks
+    total.inc(sum(values))
+    for index, count in enumerate(counts):
+        if count:
+            buckets[index].inc(count)
 
 
 class _Collectable(Protocol):

@@ -1,7 +1,9 @@
 """Everything the dataflow keeps per satellite: the track and the open aggregate windows.
 
-One Bytewax stateful step per satellite (keyed by NORAD id) does both jobs, so each record costs
-one state lookup and there is no separate window operator.
+One `SatelliteLogic` per satellite does both jobs, so there is no separate window operator. The
+dataflow keeps these inside state buckets (`iss_enricher.buckets`) and calls `feed`, `notify`
+and `open_windows`; the class is also a complete Bytewax `StatefulBatchLogic` for a stream keyed
+by NORAD id.
 
 Windows are tumbling in event time. A window closes once the satellite's newest event time is
 `wait` past the window's end, or, when the satellite falls silent, once `wait` of wall-clock
@@ -77,32 +79,50 @@ class SatelliteLogic(StatefulBatchLogic[RawPosition, Output, SatelliteState]):
         return _ORIGIN + (window_id + 1) * self._length
 
     def on_batch(self, values: list[RawPosition]) -> tuple[Iterable[Output], bool]:
+        positions: list[EnrichedPosition] = []
+        aggregates: list[aggregate.WindowAggregate] = []
+        now = self._clock()
+        self.feed(values, datetime.fromtimestamp(now, UTC), now, positions, aggregates)
+        out: list[Output] = [*positions, *aggregates]
+        return out, StatefulBatchLogic.RETAIN
+
+    def feed(
+        self,
+        values: list[RawPosition],
+        now: datetime,
+        seen_at: float,
+        positions: list[EnrichedPosition],
+        aggregates: list[aggregate.WindowAggregate],
+    ) -> None:
+        """Process positions in order: enriched ones go to `positions`, closed windows to
+        `aggregates`. `now` stamps `enriched_at`; `seen_at` is the wall-clock time (unix)."""
         state = self._state
-        out: list[Output] = []
-        now = datetime.fromtimestamp(self._clock(), UTC)
         if state.norad_id is None and values:
             state.norad_id = values[0].norad_id
+        rules = self._rules
+        windows = state.windows
         for raw in values:
-            state.track, enriched = advance(state.track, raw, self._rules, now)
+            state.track, enriched = advance(state.track, raw, rules, now)
             if enriched is None:
                 metrics.DUPLICATES_DROPPED.inc()
                 continue
-            out.append(enriched)
+            positions.append(enriched)
             window_id = self._window_id(raw.event_time.timestamp())
             if state.closed_through is not None and window_id <= state.closed_through:
                 metrics.LATE_FOR_AGGREGATE.inc()
                 continue
-            acc = state.windows.get(window_id)
+            acc = windows.get(window_id)
             if acc is None:
-                acc = state.windows[window_id] = aggregate.Accumulator()
+                acc = windows[window_id] = aggregate.Accumulator()
             aggregate.fold(acc, enriched)
-        self._seen_at = self._clock()
+        self._seen_at = seen_at
         if state.track is not None:
-            self._close_through(state.track.last_time - self._wait, out)
-        return out, StatefulBatchLogic.RETAIN
+            self._close_through(state.track.last_time - self._wait, aggregates)
 
-    def _close_through(self, watermark: float, out: list[Output]) -> None:
+    def _close_through(self, watermark: float, out: list[aggregate.WindowAggregate]) -> None:
         state = self._state
+        if not state.windows:
+            return
         for window_id in sorted(state.windows):
             if self._window_end(window_id) > watermark:
                 break
@@ -117,24 +137,36 @@ class SatelliteLogic(StatefulBatchLogic[RawPosition, Output, SatelliteState]):
         return aggregate.finish(self._state.norad_id, window_id, length, acc)
 
     def on_notify(self) -> tuple[Iterable[Output], bool]:
-        out: list[Output] = []
+        return self.notify(self._clock()), StatefulBatchLogic.RETAIN
+
+    def notify(self, now: float) -> list[aggregate.WindowAggregate]:
+        """Close the windows that waited long enough while the satellite was silent."""
+        out: list[aggregate.WindowAggregate] = []
         track = self._state.track
         if track is not None:
-            silent_for = self._clock() - self._seen_at
+            silent_for = now - self._seen_at
             self._close_through(track.last_time - self._wait + silent_for, out)
-        return out, StatefulBatchLogic.RETAIN
+        return out
 
     def on_eof(self) -> tuple[Iterable[Output], bool]:
+        return self.open_windows(), StatefulBatchLogic.RETAIN
+
+    def open_windows(self) -> list[aggregate.WindowAggregate]:
+        """The open windows as they stand (end of a finite input); they stay open."""
         windows = self._state.windows
-        return [self._finish(w, windows[w]) for w in sorted(windows)], StatefulBatchLogic.RETAIN
+        return [self._finish(w, windows[w]) for w in sorted(windows)]
 
     def notify_at(self) -> datetime | None:
+        due = self.due()
+        return None if due is None else datetime.fromtimestamp(due, UTC)
+
+    def due(self) -> float | None:
+        """Unix time at which the oldest open window closes if nothing more arrives."""
         state = self._state
         if not state.windows or state.track is None:
             return None
         first_end = self._window_end(min(state.windows))
-        due = self._seen_at + (first_end - state.track.last_time) + self._wait
-        return datetime.fromtimestamp(due, UTC)
+        return self._seen_at + (first_end - state.track.last_time) + self._wait
 
     def snapshot(self) -> SatelliteState:
         state = self._state

@@ -18,7 +18,7 @@ class EnricherSettings(BaseSettings):
         env_prefix="ISS_ENRICHER_", extra="ignore", use_attribute_docstrings=True
     )
 
-    kafka_bootstrap: str = "127.0.0.1:19092"
+    bootstrap_servers: str = "127.0.0.1:19092"
     """Kafka bootstrap servers, comma-separated."""
     raw_topic: str = RAW_TOPIC
     """Topic of raw positions to read."""
@@ -50,6 +50,8 @@ class EnricherSettings(BaseSettings):
     """Length of the aggregate window."""
     window_wait_seconds: float = Field(10.0, ge=0)
     """How long a window waits for late, out-of-order positions before it closes."""
+    state_buckets: int = Field(64, ge=1)
+    """Satellites are spread over this many state keys; fixed for the life of a recovery store."""
 
     recovery_directory: Path | None = None
     """Bytewax recovery store (a volume); unset disables recovery."""

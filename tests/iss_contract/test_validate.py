@@ -73,6 +73,7 @@ def test_serialised_positions_satisfy_the_published_json_schema() -> None:
         (a_document(norad_id=True), Reason.WRONG_TYPE),
         (a_document(latitude=90.5), Reason.OUT_OF_RANGE),
         (a_document(longitude=-180.01), Reason.OUT_OF_RANGE),
+        (a_document(norad_id=2**31), Reason.OUT_OF_RANGE),
         (a_document(source="carrier-pigeon"), Reason.OUT_OF_RANGE),
         (a_document(event_time="yesterday"), Reason.BAD_TIMESTAMP),
         (a_document(event_time="2026-11-21T15:00:00"), Reason.BAD_TIMESTAMP),
@@ -102,3 +103,29 @@ def test_records_the_schema_rejects_are_rejected_by_the_validator_too() -> None:
             jsonschema.validate(document, schema)
         with pytest.raises(Rejected):
             parse_raw(json.dumps(document).encode(), now=NOW)
+
+
+def test_whole_numbers_written_without_a_decimal_point_are_accepted_as_floats() -> None:
+    position = parse_raw(a_document(latitude=51, longitude=0, altitude_km=418), now=NOW)
+    assert (position.latitude, position.longitude, position.altitude_km) == (51.0, 0.0, 418.0)
+    assert isinstance(position.latitude, float)
+
+
+def test_an_integer_too_large_for_a_float_is_out_of_range_not_a_crash() -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse_raw(a_document(latitude=10**400), now=NOW)
+    assert rejected.value.reason is Reason.OUT_OF_RANGE
+
+
+def test_a_position_from_another_offset_is_stored_in_utc() -> None:
+    document = json.loads(a_document())
+    document["event_time"] = "2026-11-21T17:00:00+02:00"
+    position = parse_raw(json.dumps(document).encode(), now=NOW)
+    assert position.event_time == NOW
+    assert position.event_time.utcoffset() is not None
+
+
+def test_a_norad_id_beyond_64_bits_is_rejected_rather_than_stored() -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse_raw(a_document(norad_id=10**30), now=NOW)
+    assert rejected.value.reason is Reason.WRONG_TYPE

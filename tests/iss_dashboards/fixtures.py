@@ -1,16 +1,25 @@
-"""Helpers shared by the dashboard tests: the generated JSON and the queries inside it."""
+"""Helpers shared by the dashboard tests: the generated JSON, the queries inside it, and how
+to run them against PostgreSQL and Prometheus as Grafana would."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
+import re
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import psycopg
 
 from iss_dashboards.build import default_output_dir
 from iss_dashboards.catalog import DASHBOARDS
 from iss_dashboards.defaults import POSTGRES_TYPE, PROMETHEUS_TYPE
+from iss_dashboards.macros import QueryContext, expand_sql
+from iss_dashboards.queries import EARTH_RADIUS_KM
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,3 +71,89 @@ def variable_queries() -> list[Query]:
                     Query(name, {"title": f"${variable['name']}"}, "var", variable["query"])
                 )
     return found
+
+
+def ids(found: Iterable[Query]) -> list[str]:
+    """Test ids for parametrizing over queries: dashboard / panel / refId."""
+    return [query.where for query in found]
+
+
+def mapped_columns(query: Query) -> set[str]:
+    """The fields the panel reads from this query's result, as its JSON says."""
+    panel = query.panel
+    if panel.get("type") == "geomap":
+        columns: set[str] = set()
+        for layer in panel["options"]["layers"]:
+            if layer.get("filterData", {}).get("options") == query.ref_id:
+                columns |= {layer["location"]["latitude"], layer["location"]["longitude"]}
+        return columns
+    if panel.get("type") == "stat":
+        pattern = panel["options"]["reduceOptions"]["fields"]
+        match = re.fullmatch(r"/\^(\w+)\$/", pattern)
+        return {match.group(1)} if match else set()
+    if panel.get("type") == "timeseries":
+        return {"time"}
+    return {"__value", "__text"}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Column names and rows of one SQL query."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def column(self, name: str) -> list[Any]:
+        index = self.columns.index(name)
+        return [row[index] for row in self.rows]
+
+
+def run_sql(dsn: str, sql: str, context: QueryContext) -> Result:
+    """Run a panel's SQL with Grafana's variables and macros expanded."""
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(expand_sql(sql, context).encode())
+        assert cur.description is not None
+        return Result([c.name for c in cur.description], cur.fetchall())
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on the sphere the footprint SQL uses."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+class PromQuery(Protocol):
+    """What the tests use of the session's ``prometheus`` fixture."""
+
+    def query(self, expr: str) -> list[dict[str, Any]]: ...
+
+
+def promql_context() -> QueryContext:
+    """The last five minutes at a 1 s interval; a rate interval of 15 scrapes."""
+    now = datetime.now(UTC)
+    return QueryContext(
+        time_from=now - timedelta(minutes=5),
+        time_to=now,
+        interval=timedelta(seconds=1),
+        rate_interval=timedelta(seconds=15),
+    )
+
+
+def finite_series(prometheus: PromQuery, expr: str, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """Poll until a series has a finite value (rates need two scrapes).
+
+    Idle label sets (a source never fetched from) legitimately give NaN quantiles.
+    """
+    deadline = time.monotonic() + timeout
+    result: list[dict[str, Any]] = []
+    while True:
+        result = prometheus.query(expr)
+        if any(math.isfinite(float(series["value"][1])) for series in result):
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{expr!r} returned no finite series within {timeout} s: {result}")
+        time.sleep(1.0)

@@ -2,28 +2,28 @@
 
 The targets export the components' own metric objects (producer, enricher, operator), plus a
 stand-in for kafka-exporter's ``kafka_consumergroup_lag``, with a background thread producing
-traffic so rates and histogram quantiles have samples.
+traffic so rates and histogram quantiles have samples. test_dashboards_live.py evaluates the
+producer's and enricher's expressions against the running processes; the kafka-exporter and
+operator expressions are checked here only.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
-from iss_dashboards.macros import QueryContext, expand_promql
+from iss_dashboards.macros import expand_promql
 from iss_dashboards.pipeline_health_dashboard import RAW_FRESHNESS, STORED_FRESHNESS
 from iss_enricher import metrics as enricher
 from iss_operator.metrics import build_metrics
 from iss_producer.metrics import ProducerMetrics
 
-from .fixtures import Query, promql_queries
+from .fixtures import Query, finite_series, ids, promql_context, promql_queries
 
 pytestmark = pytest.mark.services
 
@@ -127,31 +127,6 @@ def scraped(prometheus: Any) -> Iterator[Any]:
     traffic.stop()
 
 
-def _context() -> QueryContext:
-    now = datetime.now(UTC)
-    return QueryContext(
-        time_from=now - timedelta(minutes=5),
-        time_to=now,
-        interval=timedelta(seconds=1),
-        rate_interval=timedelta(seconds=15),
-    )
-
-
-def _finite_series(prometheus: Any, expr: str, timeout: float = 60.0) -> list[dict[str, Any]]:
-    """Poll until a series has a finite value (rates need two scrapes).
-
-    Idle label sets (a source never fetched from) legitimately give NaN quantiles.
-    """
-    deadline = time.monotonic() + timeout
-    result: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        result = prometheus.query(expr)
-        if any(math.isfinite(float(series["value"][1])) for series in result):
-            return result
-        time.sleep(1.0)
-    raise AssertionError(f"{expr!r} returned no finite series within {timeout} s: {result}")
-
-
 ALL_PROMQL = promql_queries()
 
 
@@ -172,15 +147,15 @@ def test_dashboards_have_promql_for_every_contract_metric_family() -> None:
         assert name in text
 
 
-@pytest.mark.parametrize("query", ALL_PROMQL, ids=[q.where for q in ALL_PROMQL])
+@pytest.mark.parametrize("query", ALL_PROMQL, ids=ids(ALL_PROMQL))
 def test_every_dashboard_expression_returns_series(scraped: Any, query: Query) -> None:
-    expr = expand_promql(query.text, _context())
+    expr = expand_promql(query.text, promql_context())
 
-    assert _finite_series(scraped, expr)
+    assert finite_series(scraped, expr)
 
 
 def test_consumer_lag_is_split_by_group_and_partition(scraped: Any) -> None:
-    result = _finite_series(
+    result = finite_series(
         scraped, "sum by (consumergroup, topic, partition) (kafka_consumergroup_lag)"
     )
 
@@ -192,12 +167,12 @@ def test_consumer_lag_is_split_by_group_and_partition(scraped: Any) -> None:
 
 def test_freshness_expressions_measure_seconds_since_the_last_event(scraped: Any) -> None:
     for expr in (STORED_FRESHNESS, RAW_FRESHNESS):
-        value = float(_finite_series(scraped, expr)[0]["value"][1])
+        value = float(finite_series(scraped, expr)[0]["value"][1])
         assert 0.0 <= value < 15.0
 
 
 def test_active_source_is_the_one_set_by_the_producer(scraped: Any) -> None:
-    result = _finite_series(scraped, "max by (source) (iss_producer_current_source)")
+    result = finite_series(scraped, "max by (source) (iss_producer_current_source)")
 
     active = {s["metric"]["source"] for s in result if float(s["value"][1]) == 1.0}
     assert active == {"wheretheiss"}

@@ -5,10 +5,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 import psycopg
@@ -17,10 +15,20 @@ import pytest
 from iss_dashboards import queries as q
 from iss_dashboards import sampletrack
 from iss_dashboards.defaults import ISS_NORAD_ID, ORBIT_MINUTES
-from iss_dashboards.macros import QueryContext, expand_sql
+from iss_dashboards.macros import QueryContext
 from iss_enricher.storage.schema import migrate
 
-from .fixtures import REPO_ROOT, Query, sql_queries, variable_queries
+from .fixtures import (
+    REPO_ROOT,
+    Query,
+    Result,
+    haversine_km,
+    ids,
+    mapped_columns,
+    run_sql,
+    sql_queries,
+    variable_queries,
+)
 
 pytestmark = pytest.mark.services
 
@@ -63,57 +71,18 @@ def loaded(pg_dsn: str) -> Loaded:
     return Loaded(pg_dsn, track)
 
 
-@dataclass(frozen=True)
-class Result:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-    def column(self, name: str) -> list[Any]:
-        index = self.columns.index(name)
-        return [row[index] for row in self.rows]
-
-
-def run(dsn: str, sql: str, context: QueryContext) -> Result:
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(expand_sql(sql, context).encode())
-        assert cur.description is not None
-        return Result([c.name for c in cur.description], cur.fetchall())
-
-
-def _mapped_columns(query: Query) -> set[str]:
-    """The fields the panel reads from this query's result, as its JSON says."""
-    panel = query.panel
-    if panel.get("type") == "geomap":
-        columns: set[str] = set()
-        for layer in panel["options"]["layers"]:
-            if layer.get("filterData", {}).get("options") == query.ref_id:
-                columns |= {layer["location"]["latitude"], layer["location"]["longitude"]}
-        return columns
-    if panel.get("type") == "stat":
-        pattern = panel["options"]["reduceOptions"]["fields"]
-        match = re.fullmatch(r"/\^(\w+)\$/", pattern)
-        return {match.group(1)} if match else set()
-    if panel.get("type") == "timeseries":
-        return {"time"}
-    return {"__value", "__text"}
-
-
-def _ids(queries: list[Query]) -> list[str]:
-    return [query.where for query in queries]
-
-
 ALL_SQL = sql_queries() + variable_queries()
 # Layers that must draw something for the loaded window (later segments may be empty).
 MUST_HAVE_ROWS = {"POSITION", "TRACK0", "TRACK1", "FOOTPRINT0", "A", "var"}
 
 
-@pytest.mark.parametrize("query", ALL_SQL, ids=_ids(ALL_SQL))
+@pytest.mark.parametrize("query", ALL_SQL, ids=ids(ALL_SQL))
 def test_every_dashboard_query_returns_the_columns_its_panel_maps(
     loaded: Loaded, query: Query
 ) -> None:
-    result = run(loaded.dsn, query.text, loaded.context())
+    result = run_sql(loaded.dsn, query.text, loaded.context())
 
-    assert _mapped_columns(query) <= set(result.columns), result.columns
+    assert mapped_columns(query) <= set(result.columns), result.columns
     if query.ref_id in MUST_HAVE_ROWS:
         assert result.rows, f"{query.where} returned no rows"
     if query.panel.get("type") == "timeseries":
@@ -124,7 +93,7 @@ def test_every_dashboard_query_returns_the_columns_its_panel_maps(
 
 def test_geomap_position_is_the_newest_row_in_range(loaded: Loaded) -> None:
     middle = loaded.end - timedelta(minutes=30)
-    result = run(loaded.dsn, q.current_position(), loaded.context(time_to=middle))
+    result = run_sql(loaded.dsn, q.current_position(), loaded.context(time_to=middle))
 
     index = int(np.searchsorted(loaded.track.unix_time, middle.timestamp(), side="right")) - 1
     assert result.column("time") == [datetime.fromtimestamp(loaded.track.unix_time[index], UTC)]
@@ -133,7 +102,7 @@ def test_geomap_position_is_the_newest_row_in_range(loaded: Loaded) -> None:
 
 
 def _segments(loaded: Loaded, context: QueryContext) -> list[Result]:
-    return [run(loaded.dsn, q.ground_track(n), context) for n in range(4)]
+    return [run_sql(loaded.dsn, q.ground_track(n), context) for n in range(4)]
 
 
 def test_ground_track_covers_the_last_orbit_ordered_by_time(loaded: Loaded) -> None:
@@ -172,15 +141,6 @@ def test_ground_track_follows_the_time_range(loaded: Loaded) -> None:
     assert earlier - timedelta(seconds=1) <= newest <= earlier
 
 
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * q.EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-
-
 def _near_antimeridian(loaded: Loaded) -> datetime:
     index = int(np.flatnonzero(loaded.track.longitude > 170.0)[0])
     return datetime.fromtimestamp(float(loaded.track.unix_time[index]), UTC)
@@ -191,7 +151,7 @@ def footprint_case(loaded: Loaded) -> tuple[Loaded, QueryContext, list[Result], 
     time_to = _near_antimeridian(loaded)
     context = loaded.context(time_to=time_to)
     index = int(np.searchsorted(loaded.track.unix_time, time_to.timestamp(), side="right")) - 1
-    parts = [run(loaded.dsn, q.footprint(part), context) for part in range(2)]
+    parts = [run_sql(loaded.dsn, q.footprint(part), context) for part in range(2)]
     return loaded, context, parts, index
 
 
@@ -205,7 +165,7 @@ def test_footprint_is_a_circle_at_the_footprint_radius(
     points = [row for part in parts for row in part.rows]
     assert len(points) == 360 // q.FOOTPRINT_STEP_DEG + 1
     for lat, lon in points:
-        assert _haversine_km(lat0, lon0, lat, lon) == pytest.approx(radius, abs=1.0)
+        assert haversine_km(lat0, lon0, lat, lon) == pytest.approx(radius, abs=1.0)
         assert -180.0 <= lon < 180.0
 
 
@@ -220,7 +180,7 @@ def test_footprint_is_split_at_the_antimeridian_into_contiguous_parts(
     for part in parts:
         for (lat1, lon1), (lat2, lon2) in itertools.pairwise(part.rows):
             assert abs(lon2 - lon1) <= 180.0
-            assert _haversine_km(lat1, lon1, lat2, lon2) < 1.5 * step_km
+            assert haversine_km(lat1, lon1, lat2, lon2) < 1.5 * step_km
     near, beyond = parts
     assert np.sign(beyond.column("longitude")[0]) != np.sign(loaded.track.longitude[index])
     assert np.sign(near.column("longitude")[0]) == np.sign(loaded.track.longitude[index])
@@ -231,7 +191,7 @@ def test_footprint_far_from_the_antimeridian_is_one_closed_ring(loaded: Loaded) 
     time_to = datetime.fromtimestamp(float(loaded.track.unix_time[index]), UTC)
     context = loaded.context(time_to=time_to)
 
-    ring, beyond = (run(loaded.dsn, q.footprint(part), context) for part in range(2))
+    ring, beyond = (run_sql(loaded.dsn, q.footprint(part), context) for part in range(2))
 
     assert beyond.rows == []
     assert ring.rows[0] == pytest.approx(ring.rows[-1])
@@ -239,7 +199,7 @@ def test_footprint_far_from_the_antimeridian_is_one_closed_ring(loaded: Loaded) 
 
 def test_freshness_is_the_age_of_the_newest_row(loaded: Loaded) -> None:
     before = datetime.now(UTC)
-    result = run(loaded.dsn, q.freshness(), loaded.context())
+    result = run_sql(loaded.dsn, q.freshness(), loaded.context())
     after = datetime.now(UTC)
 
     age = result.column("age_seconds")[0]
@@ -254,18 +214,18 @@ def test_freshness_is_empty_for_a_satellite_without_rows(loaded: Loaded) -> None
         variables={"satellite": "11111"},
     )
 
-    assert run(loaded.dsn, q.freshness(), context).column("age_seconds") == [None]
+    assert run_sql(loaded.dsn, q.freshness(), context).column("age_seconds") == [None]
 
 
 def test_satellite_variable_lists_every_norad_id(loaded: Loaded) -> None:
-    result = run(loaded.dsn, q.satellite_ids(), loaded.context())
+    result = run_sql(loaded.dsn, q.satellite_ids(), loaded.context())
 
     assert result.column("__value") == [ISS_NORAD_ID, OTHER_SATELLITE]
     assert result.column("__text") == [str(ISS_NORAD_ID), str(OTHER_SATELLITE)]
 
 
 def test_speed_series_are_sample_weighted_minute_means(loaded: Loaded) -> None:
-    result = run(loaded.dsn, q.speed_series(), loaded.context())
+    result = run_sql(loaded.dsn, q.speed_series(), loaded.context())
 
     orbital = result.column("orbital")
     ground = result.column("ground")
@@ -275,7 +235,7 @@ def test_speed_series_are_sample_weighted_minute_means(loaded: Loaded) -> None:
 
 
 def test_altitude_series_bound_the_track(loaded: Loaded) -> None:
-    result = run(loaded.dsn, q.altitude_series(), loaded.context())
+    result = run_sql(loaded.dsn, q.altitude_series(), loaded.context())
 
     lowest, highest = result.column("lowest"), result.column("highest")
     assert all(lo <= hi for lo, hi in zip(lowest, highest, strict=True))

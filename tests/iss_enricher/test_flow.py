@@ -7,9 +7,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from bytewax.connectors.kafka import KafkaSourceMessage
+from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.testing import TestingSink, TestingSource, run_main
 
 from iss_contract.enriched import EnrichedPosition
@@ -51,16 +53,20 @@ def position(second: int, norad_id: int = 25544, lon0: float = 0.0) -> RawPositi
     )
 
 
-def run(items: Sequence[object]) -> Outputs:
+def run(items: Sequence[object], batch_size: int = 1) -> Outputs:
     out = Outputs()
+    position_lists: list[list[EnrichedPosition]] = []
+    enriched_lists: list[list[KeyValue]] = []
     sinks = Sinks(
-        positions=TestingSink(out.positions),
+        positions=TestingSink(position_lists),
         aggregates=TestingSink(out.aggregates),
-        enriched=TestingSink(out.enriched),
+        enriched=TestingSink(enriched_lists),
         dead_letters=TestingSink(out.dead_letters),
     )
-    flow = build_flow(TestingSource(items), sinks, FlowSettings(raw_topic="raw"))
+    flow = build_flow(TestingSource(items, batch_size), sinks, FlowSettings(raw_topic="raw"))
     run_main(flow)  # type: ignore[no-untyped-call]
+    out.positions = [p for positions in position_lists for p in positions]
+    out.enriched = [m for messages in enriched_lists for m in messages]
     return out
 
 
@@ -145,3 +151,63 @@ def test_satellites_are_tracked_independently() -> None:
     speeds = {(p.raw.norad_id, p.raw.sequence): p.ground_speed_kmh for p in out.positions}
     assert speeds[(20580, 1)] == pytest.approx(25019.0, abs=1.0)
     assert speeds[(25544, 2)] == pytest.approx(25019.0, abs=1.0)
+
+
+def interleaved(seconds: int) -> list[KafkaSourceMessage[bytes | None, bytes | None]]:
+    items = []
+    for s in range(seconds):
+        for n, norad_id in enumerate((25544, 20580, 33591)):
+            offset = 3 * s + n
+            items.append(message(position(s, norad_id, lon0=n).to_bytes(), offset))
+    items.insert(40, message(b"{", 999))
+    return items
+
+
+def summary(out: Outputs) -> tuple[object, ...]:
+    by_satellite: dict[int, list[tuple[int, float | None]]] = {}
+    for p in out.positions:
+        by_satellite.setdefault(p.raw.norad_id, []).append((p.raw.sequence, p.ground_speed_kmh))
+    windows = sorted((a.norad_id, a.bucket, a.samples) for a in out.aggregates)
+    published = sorted(json.loads(v)["sequence"] for _, v in out.enriched)
+    return by_satellite, windows, published, len(out.dead_letters)
+
+
+def test_input_in_large_batches_gives_the_same_results_as_record_by_record() -> None:
+    items = interleaved(90)
+    one_by_one = summary(run(items, batch_size=1))
+    assert summary(run(items, batch_size=64)) == one_by_one
+    by_satellite = one_by_one[0]
+    assert isinstance(by_satellite, dict)
+    assert [s for s, _ in by_satellite[20580]] == list(range(90))  # per-satellite order kept
+
+
+def test_a_restarted_flow_resumes_every_satellite_from_its_recovery_snapshot(
+    tmp_path: Path,
+) -> None:
+    items: list[object] = [message(position(s, 25544).to_bytes(), s) for s in range(30)]
+    items.insert(20, TestingSource.ABORT())
+    items += [message(position(s, 20580).to_bytes(), 100 + s) for s in range(5)]
+    init_db_dir(tmp_path, 1)  # type: ignore[no-untyped-call]
+    recovery = RecoveryConfig(tmp_path)  # type: ignore[no-untyped-call]
+    out = Outputs()
+    position_lists: list[list[EnrichedPosition]] = []
+    sinks = Sinks(
+        positions=TestingSink(position_lists),
+        aggregates=TestingSink(out.aggregates),
+        enriched=TestingSink([]),
+        dead_letters=TestingSink(out.dead_letters),
+    )
+    flow = build_flow(TestingSource(items, 4), sinks, FlowSettings(raw_topic="raw"))
+    # The abort stops the execution after 20 records, as a crash would.
+    run_main(flow, epoch_interval=timedelta(0), recovery_config=recovery)  # type: ignore[no-untyped-call]
+    stored_before = len([p for ps in position_lists for p in ps])
+    assert 0 < stored_before <= 20
+    position_lists.clear()
+    run_main(flow, epoch_interval=timedelta(0), recovery_config=recovery)  # type: ignore[no-untyped-call]
+    resumed = [p for ps in position_lists for p in ps if p.raw.norad_id == 25544]
+    assert resumed
+    assert resumed[-1].raw.sequence == 29
+    # The first record after the restart continues the snapshotted track: it has a speed.
+    assert all(p.ground_speed_kmh == pytest.approx(25019.0, abs=1.0) for p in resumed)
+    (window,) = [a for a in out.aggregates if a.norad_id == 25544][-1:]
+    assert window.samples == 30  # the restored window counts every position once

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -177,3 +177,22 @@ def test_illumination_without_altitude_leaves_sunlit_unknown() -> None:
     daylight, sunlit = geometry.illumination(sun, 0.0, sun.subsolar_longitude, None)
     assert daylight is True
     assert sunlit is None
+
+
+@pytest.mark.parametrize("altitude", [None, 0.0, -5.0, 420.0, 35786.0])
+def test_the_combined_point_fields_agree_with_the_separate_functions(
+    altitude: float | None,
+) -> None:
+    for hours in range(0, 24 * 365, 97):
+        sun = geometry.solar_position(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=hours))
+        for latitude, longitude in ((0.0, 0.0), (51.5, -0.1), (-89.9, 179.9), (89.0, -180.0)):
+            daylight, sunlit = geometry.illumination(sun, latitude, longitude, altitude)
+            assert geometry.point_fields(sun, latitude, longitude, altitude) == (
+                daylight,
+                sunlit,
+                None
+                if altitude is None
+                else geometry.circular_orbital_speed_kmh(altitude, latitude),
+                geometry.local_solar_time_h(sun, longitude),
+                None if altitude is None else geometry.footprint_radius_km(altitude),
+            )

@@ -58,7 +58,7 @@ class Pipeline:
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
-            ISS_ENRICHER_KAFKA_BOOTSTRAP=self.bootstrap,
+            ISS_ENRICHER_BOOTSTRAP_SERVERS=self.bootstrap,
             ISS_ENRICHER_RAW_TOPIC=self.raw,
             ISS_ENRICHER_ENRICHED_TOPIC=self.enriched,
             ISS_ENRICHER_DEADLETTER_TOPIC=self.deadletter,

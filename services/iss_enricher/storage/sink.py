@@ -49,7 +49,26 @@ _CREATE_STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS positions_staging"
     " (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
-_COPY_STAGING = f"COPY positions_staging ({_COLUMN_LIST}) FROM STDIN"
+POSITION_TYPES = (
+    "int4",
+    "timestamptz",
+    "float8",
+    "float8",
+    "float8",
+    "text",
+    "int8",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "bool",
+    "bool",
+    "float8",
+    "float8",
+)
+"""PostgreSQL types of POSITION_COLUMNS, for binary COPY (no number formatting or parsing)."""
+_COPY_STAGING = f"COPY positions_staging ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
 _MERGE_STAGING = (
     f"INSERT INTO positions ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM positions_staging"
     " ON CONFLICT (norad_id, event_time) DO NOTHING"
@@ -187,6 +206,7 @@ def write_positions(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...
     """COPY rows into the staging table and merge them; return how many were new."""
     with conn.cursor() as cur:
         with cur.copy(_COPY_STAGING) as copy:
+            copy.set_types(POSITION_TYPES)
             for row in rows:
                 copy.write_row(row)
         cur.execute(_MERGE_STAGING)
@@ -199,6 +219,9 @@ class _PositionsPartition(StatelessSinkPartition[EnrichedPosition]):
         self._newest_committed = 0.0
 
     def write_batch(self, items: list[EnrichedPosition]) -> None:
+        self.write_positions(items)
+
+    def write_positions(self, items: list[EnrichedPosition]) -> None:
         if not items:
             return
         rows = [position_row(p) for p in items]
@@ -207,13 +230,11 @@ class _PositionsPartition(StatelessSinkPartition[EnrichedPosition]):
         committed = time.time()
         metrics.BATCH_WRITE_SECONDS.observe(time.perf_counter() - started)
         metrics.RECORDS_OUT.inc(len(items))
-        newest = self._newest_committed
-        observe = metrics.END_TO_END_LATENCY_SECONDS.observe
-        for position in items:
-            event = position.raw.event_time.timestamp()
-            observe(committed - event)
-            if event > newest:
-                newest = event
+        events = [position.raw.event_time.timestamp() for position in items]
+        metrics.observe_many(
+            metrics.END_TO_END_LATENCY_SECONDS, [committed - event for event in events]
+        )
+        newest = max(events)
         if newest > self._newest_committed:
             self._newest_committed = newest
             metrics.LAST_COMMITTED_EVENT.set(newest)
@@ -234,6 +255,32 @@ class PositionsSink(DynamicSink[EnrichedPosition]):
     ) -> StatelessSinkPartition[EnrichedPosition]:
         conn = RetryingConnection(self._dsn, self._backoff, "positions", setup=_prepare_positions)
         return _PositionsPartition(conn)
+
+
+class _PositionListsPartition(StatelessSinkPartition[list[EnrichedPosition]]):
+    def __init__(self, conn: RetryingConnection) -> None:
+        self._positions = _PositionsPartition(conn)
+
+    def write_batch(self, items: list[list[EnrichedPosition]]) -> None:
+        # All the lists Bytewax hands over at once go into one COPY and one transaction.
+        self._positions.write_positions([p for positions in items for p in positions])
+
+    def close(self) -> None:
+        self._positions.close()
+
+
+class PositionListsSink(DynamicSink[list[EnrichedPosition]]):
+    """`PositionsSink` for a stream of lists of positions (the dataflow's batched stream)."""
+
+    def __init__(self, dsn: str, backoff: Backoff | None = None) -> None:
+        self._dsn = dsn
+        self._backoff = backoff or Backoff()
+
+    def build(
+        self, step_id: str, worker_index: int, worker_count: int
+    ) -> StatelessSinkPartition[list[EnrichedPosition]]:
+        conn = RetryingConnection(self._dsn, self._backoff, "positions", setup=_prepare_positions)
+        return _PositionListsPartition(conn)
 
 
 def aggregate_row(row: WindowAggregate) -> tuple[Any, ...]:
