@@ -19,6 +19,7 @@ import numpy.typing as npt
 import psycopg
 from sgp4.api import Satrec
 
+from iss_enricher.storage.sink import POSITION_COLUMNS as STORED_COLUMNS
 from iss_producer.geodesy import speed_kmh, teme_to_geodetic
 from iss_producer.tle import TleRecord, find, load_tle_file
 
@@ -30,25 +31,8 @@ _PG_EPOCH_UNIX = 946684800  # 2000-01-01T00:00:00Z, PostgreSQL's timestamp origi
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 
-POSITION_COLUMNS = (
-    "norad_id",
-    "event_time",
-    "latitude",
-    "longitude",
-    "altitude_km",
-    "source",
-    "sequence",
-    "ground_speed_kmh",
-    "heading_deg",
-    "orbital_speed_kmh",
-    "subsolar_latitude",
-    "subsolar_longitude",
-    "ground_daylight",
-    "satellite_sunlit",
-    "local_solar_time_h",
-    "footprint_radius_km",
-    "stored_at",
-)
+# The enricher's columns, plus the commit time the enricher leaves to the database's default.
+POSITION_COLUMNS = (*STORED_COLUMNS, "stored_at")
 AGGREGATE_COLUMNS = (
     "norad_id",
     "bucket",
