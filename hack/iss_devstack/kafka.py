@@ -152,7 +152,7 @@ class Kafka:
     def ready(self) -> bool:
         if not port_open(self.port):
             return False
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
         metadata = admin.list_topics(timeout=2)
         return bool(metadata.brokers)
 
@@ -162,7 +162,7 @@ class Kafka:
     def create_topic(
         self, name: str, partitions: int = 1, config: dict[str, str] | None = None
     ) -> None:
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
         topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})
         for future in admin.create_topics([topic], operation_timeout=30).values():
             try:
