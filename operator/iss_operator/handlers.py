@@ -30,7 +30,7 @@ from iss_operator.decide import (
     decide,
     prune_history,
 )
-from iss_operator.metrics import OperatorMetrics
+from iss_operator.metrics import OperatorMetrics, declare_restart_series
 from iss_operator.readings import Reading
 from iss_operator.restart import RestartError, restart_workload
 from iss_operator.settings import OperatorSettings
@@ -226,6 +226,7 @@ async def run_check(
         return
 
     history = history_from_status(previous)
+    declare_restart_series(runtime.metrics, pipeline, spec.components)
     if spec.paused:
         observations: dict[str, ComponentReadings] = {}
     else:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+
+from iss_operator.decide import Reason
+from iss_operator.spec import Component, Role
+
+RESTART_REASON = {
+    Role.PRODUCER: Reason.PRODUCER_STALE,
+    Role.ENRICHER: Reason.ENRICHER_STALE,
+    Role.OTHER: Reason.COMPONENT_STALE,
+}
+"""The fault a restart of a component in each role is issued for."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,14 @@ def build_metrics() -> OperatorMetrics:
             registry=registry,
         ),
     )
+
+
+def declare_restart_series(
+    metrics: OperatorMetrics, pipeline: str, components: Iterable[Component]
+) -> None:
+    """Create each component's restart series at 0, so that `increase()` sees the first one."""
+    for component in components:
+        metrics.restarts.labels(pipeline, component.name, RESTART_REASON[component.role].value)
 
 
 def serve(metrics: OperatorMetrics, host: str, port: int) -> None:

@@ -126,6 +126,29 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
+RUN_LABEL = "dashboard_test_run"
+"""Target label the live tests give their scrape targets, so no other test's can answer."""
+LIVE_METRIC = re.compile(r"\b(iss_(?:producer|enricher)_\w+)(\{)?")
+"""Producer and enricher metrics: evaluated on the running processes (test_dashboards_live)."""
+OPERATOR_METRIC = re.compile(r"\b(iss_operator_\w+)(\{)?")
+"""Operator metrics: evaluated on the running operator (test_dashboards_operator_live)."""
+STAND_IN_METRIC = re.compile(r"\bkafka_consumergroup_lag\b")
+"""Strimzi's kafka-exporter is not part of the local stack: a stand-in only exports this."""
+
+
+def scoped(expr: str, metric: re.Pattern[str], run_id: str) -> str:
+    """``expr`` with every selector of a ``metric`` family limited to the run's targets.
+
+    ``metric`` captures the name and, as a second group, an opening brace if there is one.
+    """
+    matcher = f'{RUN_LABEL}="{run_id}"'
+
+    def add(match: re.Match[str]) -> str:
+        return f"{match.group(1)}{{{matcher}" + ("," if match.group(2) else "}")
+
+    return metric.sub(add, expr)
+
+
 class PromQuery(Protocol):
     """What the tests use of the session's ``prometheus`` fixture."""
 

@@ -9,9 +9,9 @@ Two inputs make the error paths export series too: the producer's first source i
 stand-in for wheretheiss.at that answers with a latitude of 91 degrees (rejected, then SGP4
 takes over), and one undecodable record goes to the raw topic (a dead letter).
 
-Expressions over ``kafka_consumergroup_lag`` (kafka-exporter, not part of the local stack)
-and the operator's ``iss_operator_*`` metrics (the operator needs the control plane) are left
-to the stand-ins of test_pipeline_health_dashboard.py.
+The operator's ``iss_operator_*`` expressions run against the real operator in
+test_dashboards_operator_live.py. Only ``kafka_consumergroup_lag`` (Strimzi's kafka-exporter,
+not part of the local stack) is left to the stand-in of test_pipeline_health_dashboard.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import re
 import subprocess
 import sys
 import time
@@ -46,6 +45,10 @@ from iss_devstack.prometheus import Prometheus
 from tests.iss_producer.fixtures import Reply, ScriptedServer, wheretheiss_body
 
 from .fixtures import (
+    LIVE_METRIC,
+    OPERATOR_METRIC,
+    RUN_LABEL,
+    STAND_IN_METRIC,
     Query,
     Result,
     finite_series,
@@ -55,6 +58,7 @@ from .fixtures import (
     promql_context,
     promql_queries,
     run_sql,
+    scoped,
     sql_queries,
     variable_queries,
 )
@@ -62,7 +66,6 @@ from .fixtures import (
 pytestmark = pytest.mark.services
 
 BIN = Path(sys.executable).parent
-RUN_LABEL = "dashboard_test_run"
 READY_ROWS = 30
 STARTUP_TIMEOUT_S = 75.0
 # After start-up, how long the expressions may still take to have samples (rates, quantiles).
@@ -70,9 +73,6 @@ SETTLE_TIMEOUT_S = 30.0
 AGGREGATE_WINDOW_S = 5
 STOP_TIMEOUT_S = 20.0
 
-# Metric families only a stand-in exports in these tests (see the module docstring).
-STAND_IN_METRICS = re.compile(r"\b(kafka_consumergroup_lag|iss_operator_\w+)")
-LIVE_METRIC = re.compile(r"\b(iss_(?:producer|enricher)_\w+)(\{)?")
 # Layers and panels that must draw something on live data. The later track segments and the
 # far footprint arc depend on where the station is, so they may be empty.
 MUST_HAVE_ROWS = {"POSITION", "TRACK0", "FOOTPRINT0", "A", "var"}
@@ -147,20 +147,11 @@ class Live:
     def sql(self, text: str) -> Result:
         return run_sql(self.dsn, text, self.sql_context())
 
-    def scoped(self, expr: str) -> str:
-        """`expr` with every producer and enricher selector limited to this run's targets."""
-        matcher = f'{RUN_LABEL}="{self.run_id}"'
-
-        def add(match: re.Match[str]) -> str:
-            return f"{match.group(1)}{{{matcher}" + ("," if match.group(2) else "}")
-
-        return LIVE_METRIC.sub(add, expr)
-
     def series(self, expr: str) -> list[dict[str, Any]]:
         """The finite series of a dashboard expression, waiting for samples if need be."""
-        scoped = self.scoped(expand_promql(expr, promql_context()))
+        limited = scoped(expand_promql(expr, promql_context()), LIVE_METRIC, self.run_id)
         remaining = max(self.settle_deadline - time.monotonic(), 2.0)
-        return finite_series(self.prometheus, scoped, timeout=remaining)
+        return finite_series(self.prometheus, limited, timeout=remaining)
 
     def logs(self) -> str:
         return "\n".join(component.tail() for component in self.components)
@@ -406,20 +397,25 @@ def test_the_footprint_is_a_circle_around_the_newest_position_split_at_the_antim
 # -- PromQL ------------------------------------------------------------------------------------
 
 ALL_PROMQL = promql_queries()
-LIVE_PROMQL = [query for query in ALL_PROMQL if not STAND_IN_METRICS.search(query.text)]
+LIVE_PROMQL = [query for query in ALL_PROMQL if LIVE_METRIC.search(query.text)]
 
 
-def test_only_kafka_exporter_and_operator_expressions_are_left_to_stand_ins() -> None:
-    left = {query.text for query in ALL_PROMQL} - {query.text for query in LIVE_PROMQL}
-
-    assert all(LIVE_METRIC.search(query.text) for query in LIVE_PROMQL)
-    assert {m for text in left for m in STAND_IN_METRICS.findall(text)} <= {
-        "kafka_consumergroup_lag",
-        "iss_operator_restarts_total",
-        "iss_operator_checks_total",
-        "iss_operator_decision_seconds_bucket",
+def test_only_kafka_exporter_expressions_are_left_to_a_stand_in() -> None:
+    """Each expression reads one family: producer and enricher (here), operator (run by
+    test_dashboards_operator_live.py) or kafka-exporter's, the only stand-in left."""
+    families = {
+        "live": LIVE_METRIC,
+        "operator": OPERATOR_METRIC,
+        "stand-in": STAND_IN_METRIC,
     }
-    assert all(not LIVE_METRIC.search(text) for text in left)
+    by_family = {
+        name: {query.text for query in ALL_PROMQL if pattern.search(query.text)}
+        for name, pattern in families.items()
+    }
+
+    for query in ALL_PROMQL:
+        assert sum(query.text in texts for texts in by_family.values()) == 1, query.where
+    assert all(by_family.values()), {name: len(texts) for name, texts in by_family.items()}
 
 
 @pytest.mark.parametrize("query", LIVE_PROMQL, ids=ids(LIVE_PROMQL))

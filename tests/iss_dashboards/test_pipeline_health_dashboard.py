@@ -2,9 +2,9 @@
 
 The targets export the components' own metric objects (producer, enricher, operator), plus a
 stand-in for kafka-exporter's ``kafka_consumergroup_lag``, with a background thread producing
-traffic so rates and histogram quantiles have samples. test_dashboards_live.py evaluates the
-producer's and enricher's expressions against the running processes; the kafka-exporter and
-operator expressions are checked here only.
+traffic so rates and histogram quantiles have samples. test_dashboards_live.py and
+test_dashboards_operator_live.py evaluate the producer's, enricher's and operator's expressions
+against the running processes; the kafka-exporter expression is checked here only.
 """
 
 from __future__ import annotations

@@ -140,8 +140,14 @@ class PipelineMetrics:
         self._server.server_close()
 
 
-def pipeline_manifest(name: str, prometheus_url: str, job: str, **spec: Any) -> str:
-    """A Pipeline over two Deployments whose queries read only this test's scrape job."""
+def pipeline_manifest(
+    name: str, prometheus_url: str, job: str, *, enricher_kind: str = "Deployment", **spec: Any
+) -> str:
+    """A Pipeline over the two workloads whose queries read only this test's scrape job.
+
+    The producer is a Deployment; the enricher a Deployment unless ``enricher_kind`` says
+    StatefulSet. Keys of ``spec`` replace (or, for mappings, update) the defaults.
+    """
     sel = f'{{job="{job}"}}'
     body: dict[str, Any] = {
         "prometheus": {"url": prometheus_url, "timeoutSeconds": 2},
@@ -167,7 +173,7 @@ def pipeline_manifest(name: str, prometheus_url: str, job: str, **spec: Any) -> 
             {
                 "name": "enricher",
                 "role": "enricher",
-                "workload": {"kind": "Deployment", "name": "iss-enricher"},
+                "workload": {"kind": enricher_kind, "name": "iss-enricher"},
                 "freshness": {
                     "query": (
                         f"time() - max(iss_enricher_last_committed_event_timestamp_seconds{sel})"
@@ -196,21 +202,25 @@ def pipeline_manifest(name: str, prometheus_url: str, job: str, **spec: Any) -> 
     )
 
 
-def deployment_manifest(name: str) -> str:
+def workload_manifest(name: str, kind: str = "Deployment") -> str:
+    """A one-replica Deployment or StatefulSet whose pods never run (no scheduler here)."""
     labels = {"app.kubernetes.io/name": name}
+    spec: dict[str, Any] = {
+        "replicas": 1,
+        "selector": {"matchLabels": labels},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {"containers": [{"name": "main", "image": "registry.invalid/x:1"}]},
+        },
+    }
+    if kind == "StatefulSet":
+        spec["serviceName"] = name
     return yaml.safe_dump(
         {
             "apiVersion": "apps/v1",
-            "kind": "Deployment",
+            "kind": kind,
             "metadata": {"name": name, "labels": labels},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": "main", "image": "registry.invalid/x:1"}]},
-                },
-            },
+            "spec": spec,
         }
     )
 
@@ -236,8 +246,8 @@ class Cluster:
         status: dict[str, Any] = self.get("pipeline", pipeline).get("status") or {}
         return status
 
-    def restarted_at(self, deployment: str) -> str | None:
-        template = self.get("deployment", deployment)["spec"]["template"]
+    def restarted_at(self, deployment: str, kind: str = "deployment") -> str | None:
+        template = self.get(kind, deployment)["spec"]["template"]
         annotations = template.get("metadata", {}).get("annotations") or {}
         value: str | None = annotations.get("kubectl.kubernetes.io/restartedAt")
         return value
@@ -322,9 +332,8 @@ class OperatorProcess:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def pipeline_crd(controlplane: ControlPlane) -> Path:
-    """The Pipeline and KopfPeering CRDs applied and established."""
+def apply_crds(controlplane: ControlPlane) -> Path:
+    """Apply the Pipeline and KopfPeering CRDs and wait until they are established."""
     for crd in (PIPELINE_CRD, PEERING_CRD):
         controlplane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(crd))
     controlplane.kubectl(
@@ -337,12 +346,13 @@ def pipeline_crd(controlplane: ControlPlane) -> Path:
     return PIPELINE_CRD
 
 
-@pytest.fixture
-def cluster(controlplane: ControlPlane, namespace: str, pipeline_crd: Path) -> Cluster:
-    """The test namespace with the two workloads and the KopfPeering object."""
+def prepare_cluster(
+    controlplane: ControlPlane, namespace: str, enricher_kind: str = "Deployment"
+) -> Cluster:
+    """``namespace`` with the producer Deployment, the enricher workload and the KopfPeering."""
     c = Cluster(controlplane, namespace)
-    for name in ("iss-producer", "iss-enricher"):
-        c.kubectl("apply", "-f", "-", input=deployment_manifest(name))
+    c.kubectl("apply", "-f", "-", input=workload_manifest("iss-producer"))
+    c.kubectl("apply", "-f", "-", input=workload_manifest("iss-enricher", enricher_kind))
     peering = {
         "apiVersion": "kopf.dev/v1",
         "kind": "KopfPeering",
@@ -350,6 +360,36 @@ def cluster(controlplane: ControlPlane, namespace: str, pipeline_crd: Path) -> C
     }
     c.kubectl("apply", "-f", "-", input=yaml.safe_dump(peering))
     return c
+
+
+def stop_operator(cluster: Cluster, process: OperatorProcess) -> None:
+    """Delete the Pipelines while the operator runs (its finalizer comes off), then stop it."""
+    for name in cluster.pipelines:
+        cluster.kubectl("delete", "pipeline", name, "--wait=true", "--timeout=30s", check=False)
+    process.stop()
+    for name in cluster.pipelines:
+        cluster.kubectl(
+            "patch",
+            "pipeline",
+            name,
+            "--type=merge",
+            "-p",
+            '{"metadata":{"finalizers":null}}',
+            check=False,
+        )
+    sys.stderr.write(f"--- operator log ---\n{process.log()[-6000:]}\n")
+
+
+@pytest.fixture(scope="session")
+def pipeline_crd(controlplane: ControlPlane) -> Path:
+    """The Pipeline and KopfPeering CRDs applied and established."""
+    return apply_crds(controlplane)
+
+
+@pytest.fixture
+def cluster(controlplane: ControlPlane, namespace: str, pipeline_crd: Path) -> Cluster:
+    """The test namespace with the two workloads and the KopfPeering object."""
+    return prepare_cluster(controlplane, namespace)
 
 
 @pytest.fixture
@@ -372,17 +412,4 @@ def operator(
     try:
         yield process
     finally:
-        for name in cluster.pipelines:
-            cluster.kubectl("delete", "pipeline", name, "--wait=true", "--timeout=30s", check=False)
-        process.stop()
-        for name in cluster.pipelines:
-            cluster.kubectl(
-                "patch",
-                "pipeline",
-                name,
-                "--type=merge",
-                "-p",
-                '{"metadata":{"finalizers":null}}',
-                check=False,
-            )
-        sys.stderr.write(f"--- operator log ---\n{process.log()[-6000:]}\n")
+        stop_operator(cluster, process)
