@@ -92,7 +92,7 @@ def ensure_binaries(settings: DevstackSettings, env: Mapping[str, str] | None = 
                 what=(
                     f"building etcd, kube-apiserver, kube-controller-manager and kubectl "
                     f"{settings.kubernetes_version} from Go modules "
-                    "(~25 minutes on 2 cores with a cold Go cache; once per version)"
+                    "(5 to 10 minutes on 2 cores with a cold Go cache; once per version)"
                 ),
             )
     with _build_lock(helm_bin):
@@ -115,7 +115,7 @@ def ensure_binaries(settings: DevstackSettings, env: Mapping[str, str] | None = 
                 gobin=True,
                 what=(
                     f"building helm {settings.helm_version} from Go modules "
-                    "(~5 minutes on 2 cores with a cold Go cache; once per version)"
+                    "(about 2 minutes on 2 cores with a cold Go cache; once per version)"
                 ),
             )
     return Binaries(
