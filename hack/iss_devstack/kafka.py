@@ -174,16 +174,13 @@ class Kafka:
 
 def main() -> None:
     """Run a broker in the foreground on the `make up` ports: `python -m iss_devstack.kafka`."""
-    settings = DevstackSettings()
-    kafka = Kafka(
-        settings, settings.state_dir / "kafka", settings.kafka_port, settings.kafka_controller_port
-    )
+    from iss_devstack.stack import services  # the stack module builds on this one
+
+    kafka = services(DevstackSettings())[0]
     kafka.start()
     print(f"Kafka is up: bootstrap.servers={kafka.bootstrap} (Ctrl-C stops it)", file=sys.stderr)
     try:
-        kafka.process.popen.wait() if kafka.process.popen else None
-    except KeyboardInterrupt:
-        pass
+        kafka.process.wait_until_interrupted()
     finally:
         kafka.stop()
 

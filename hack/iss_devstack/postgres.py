@@ -168,15 +168,13 @@ class Postgres:
 
 def main() -> None:
     """Run a server in the foreground on the `make up` port: `python -m iss_devstack.postgres`."""
-    settings = DevstackSettings()
-    postgres = Postgres(settings, settings.state_dir / "postgres" / "data", settings.postgres_port)
+    from iss_devstack.stack import services  # the stack module builds on this one
+
+    postgres = services(DevstackSettings())[1]
     postgres.start()
     print(f"PostgreSQL is up: {postgres.admin_dsn} (Ctrl-C stops it)", file=sys.stderr)
     try:
-        if postgres.process.popen is not None:
-            postgres.process.popen.wait()
-    except KeyboardInterrupt:
-        pass
+        postgres.process.wait_until_interrupted()
     finally:
         postgres.stop()
 

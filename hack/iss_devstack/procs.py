@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -118,6 +119,12 @@ class Process:
             f"last lines of {self.log_path}:\n{tail(self.log_path)}"
         )
 
+    def wait_until_interrupted(self) -> None:
+        """Block until the process exits or the user presses Ctrl-C."""
+        if self.popen is not None:
+            with contextlib.suppress(KeyboardInterrupt):
+                self.popen.wait()
+
     def stop(self, grace: float = 20.0) -> None:
         if self.popen is not None:
             stop_group(self.popen.pid, grace, self.stop_signal)
@@ -155,6 +162,15 @@ def stop_group(pid: int, grace: float = 20.0, sig: signal.Signals = signal.SIGTE
         time.sleep(0.1)
     if _group_alive(pid):
         os.killpg(pid, signal.SIGKILL)
+
+
+def pid_file_alive(pid_path: Path) -> bool:
+    """Whether the process group recorded in a pid file is still running."""
+    try:
+        pid = int(pid_path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return False
+    return _group_alive(pid)
 
 
 def stop_pid_file(

@@ -129,17 +129,13 @@ class Prometheus:
 
 def main() -> None:
     """Run Prometheus in the foreground on the `make up` port."""
-    settings = DevstackSettings()
-    prometheus = Prometheus(
-        settings, settings.state_dir / "prometheus", settings.prometheus_port, scrape_interval="5s"
-    )
+    from iss_devstack.stack import services  # the stack module builds on this one
+
+    prometheus = services(DevstackSettings())[2]
     prometheus.start()
     print(f"Prometheus is up: {prometheus.url} (Ctrl-C stops it)", file=sys.stderr)
     try:
-        if prometheus.process.popen is not None:
-            prometheus.process.popen.wait()
-    except KeyboardInterrupt:
-        pass
+        prometheus.process.wait_until_interrupted()
     finally:
         prometheus.stop()
 

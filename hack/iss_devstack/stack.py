@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import sys
 import time
@@ -17,7 +16,7 @@ from iss_contract.topics import DEADLETTER_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
 from iss_devstack.errors import DevstackError
 from iss_devstack.kafka import Kafka
 from iss_devstack.postgres import Postgres
-from iss_devstack.procs import Process, port_open, run, stop_pid_file
+from iss_devstack.procs import Process, pid_file_alive, port_open, run, stop_pid_file
 from iss_devstack.progress import say, step
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
@@ -161,7 +160,7 @@ def up(settings: DevstackSettings) -> None:
         )
     for component in components(settings, dsn, sources):
         process = _process(settings, component)
-        if process.pid_path.exists() and _alive_from_pidfile(process.pid_path):
+        if process.pid_path.exists() and pid_file_alive(process.pid_path):
             say(f"{component.name} is already running")
             continue
         with step(f"starting the {component.name}"):
@@ -192,16 +191,6 @@ def up(settings: DevstackSettings) -> None:
             ]
         )
     )
-
-
-def _alive_from_pidfile(pid_path: Path) -> bool:
-    try:
-        os.killpg(int(pid_path.read_text().strip()), 0)
-    except (ValueError, ProcessLookupError, FileNotFoundError):
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def down(settings: DevstackSettings) -> None:
