@@ -33,6 +33,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from iss_contract.raw import RawPosition
 from iss_enricher.storage.schema import migrate
+from iss_enricher.storage.sink import merge_staged
 
 EPOCH = datetime(2026, 9, 16, 0, 0, tzinfo=UTC)
 
@@ -123,7 +124,11 @@ def row_count(dsn: str) -> int:
 
 
 def ceiling(services: Services, topic: str, messages: int) -> float:
-    """Consume raw records and COPY them into the same table, with no validation or enrichment."""
+    """Consume raw records and COPY them into the same table, with no validation or enrichment.
+
+    Text COPY into the staging table, then the enricher's own merge (`merge_staged`), so the
+    database does the same work per row here as for the enricher.
+    """
     dsn = services.database()
     consumer = Consumer(
         {
@@ -161,10 +166,7 @@ def ceiling(services: Services, topic: str, messages: int) -> float:
                                 d["altitude_km"], d["source"], d["sequence"], 0.0, 0.0, True, 0.0,
                             )
                         )  # fmt: skip
-                cur.execute(
-                    f"INSERT INTO positions ({columns}) SELECT {columns} FROM positions_staging"
-                    " ON CONFLICT (norad_id, event_time) DO NOTHING".encode()
-                )
+                merge_staged(cur)  # the enricher's own merge into `positions`
             conn.commit()
             done += len(batch)
     consumer.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from iss_contract.jsonio import dumps
 from iss_contract.raw import RawPosition
@@ -13,9 +14,11 @@ from iss_contract.timefmt import format_utc
 SCHEMA = "iss.position.enriched/v1"
 
 
-@dataclass(frozen=True, slots=True)
-class EnrichedPosition:
-    """A raw position plus everything the enricher derives from it and its predecessor."""
+class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
+    """A raw position plus everything the enricher derives from it and its predecessor.
+
+    A msgspec struct like `RawPosition`, for the same reason: one is built per record.
+    """
 
     raw: RawPosition
     ground_speed_kmh: float | None
@@ -30,35 +33,77 @@ class EnrichedPosition:
     enriched_at: datetime
 
     def to_dict(self) -> dict[str, Any]:
-        # One literal rather than the raw record's dict plus an update: this runs per record.
-        raw = self.raw
-        produced_at = raw.produced_at
-        return {
-            "schema": SCHEMA,
-            "norad_id": raw.norad_id,
-            "name": raw.name,
-            "event_time": format_utc(raw.event_time),
-            "latitude": raw.latitude,
-            "longitude": raw.longitude,
-            "altitude_km": raw.altitude_km,
-            "velocity_kmh": raw.velocity_kmh,
-            "visibility": raw.visibility,
-            "footprint_km": raw.footprint_km,
-            "source": raw.source,
-            "producer_id": raw.producer_id,
-            "sequence": raw.sequence,
-            "produced_at": None if produced_at is None else format_utc(produced_at),
-            "ground_speed_kmh": self.ground_speed_kmh,
-            "heading_deg": self.heading_deg,
-            "orbital_speed_kmh": self.orbital_speed_kmh,
-            "subsolar_latitude": self.subsolar_latitude,
-            "subsolar_longitude": self.subsolar_longitude,
-            "ground_daylight": self.ground_daylight,
-            "satellite_sunlit": self.satellite_sunlit,
-            "local_solar_time_h": self.local_solar_time_h,
-            "footprint_radius_km": self.footprint_radius_km,
-            "enriched_at": format_utc(self.enriched_at),
-        }
+        """The message as a JSON-ready dict (the same document `to_bytes` encodes)."""
+        document: dict[str, Any] = msgspec.to_builtins(self._record())
+        return document
 
     def to_bytes(self) -> bytes:
-        return dumps(self.to_dict())
+        """The message as compact UTF-8 JSON."""
+        record = self._record()
+        try:
+            return _encode(record)
+        except UnicodeEncodeError:  # a name with a lone surrogate (valid JSON, not UTF-8)
+            return dumps(msgspec.to_builtins(record))
+
+    def _record(self) -> _EnrichedRecord:
+        raw = self.raw
+        produced_at = raw.produced_at
+        return _EnrichedRecord(
+            raw.norad_id,
+            raw.name,
+            format_utc(raw.event_time),
+            raw.latitude,
+            raw.longitude,
+            raw.altitude_km,
+            raw.velocity_kmh,
+            raw.visibility,
+            raw.footprint_km,
+            raw.source,
+            raw.producer_id,
+            raw.sequence,
+            None if produced_at is None else format_utc(produced_at),
+            self.ground_speed_kmh,
+            self.heading_deg,
+            self.orbital_speed_kmh,
+            self.subsolar_latitude,
+            self.subsolar_longitude,
+            self.ground_daylight,
+            self.satellite_sunlit,
+            self.local_solar_time_h,
+            self.footprint_radius_km,
+            format_utc(self.enriched_at),
+        )
+
+
+class _EnrichedRecord(msgspec.Struct, gc=False, tag_field="schema", tag=SCHEMA):
+    """The flat wire layout (docs/contracts.md), encoded by msgspec in one C pass.
+
+    The tag puts `"schema": "iss.position.enriched/v1"` first; the fields follow in this order.
+    """
+
+    norad_id: int
+    name: str | None
+    event_time: str
+    latitude: float
+    longitude: float
+    altitude_km: float | None
+    velocity_kmh: float | None
+    visibility: str | None
+    footprint_km: float | None
+    source: str
+    producer_id: str
+    sequence: int
+    produced_at: str | None
+    ground_speed_kmh: float | None
+    heading_deg: float | None
+    orbital_speed_kmh: float | None
+    subsolar_latitude: float
+    subsolar_longitude: float
+    ground_daylight: bool
+    satellite_sunlit: bool | None
+    local_solar_time_h: float
+    footprint_radius_km: float | None
+    enriched_at: str
+
+
+_encode = msgspec.json.Encoder().encode

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+
+import msgspec
 
 from iss_contract.timefmt import format_utc
 
@@ -16,12 +17,13 @@ SOURCES: tuple[Source, ...] = ("wheretheiss", "open-notify", "sgp4")
 Visibility = Literal["daylight", "eclipsed"]
 
 
-@dataclass(frozen=True, slots=True)
-class RawPosition:
+class RawPosition(msgspec.Struct, frozen=True, gc=False):
     """One observed or propagated position of one satellite.
 
-    A plain slotted dataclass rather than a validating model: the enricher builds hundreds of
-    thousands of these per second. Validation lives in `iss_contract.validate`.
+    An immutable msgspec struct rather than a validating model: the enricher builds tens of
+    thousands of these per second, and a struct is built several times faster than a frozen
+    dataclass. It holds no containers, so the garbage collector need not track it. Validation
+    lives in `iss_contract.validate`.
     """
 
     norad_id: int

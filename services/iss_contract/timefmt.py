@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
+
 _MEMO_SIZE = 4096
 _formatted: dict[datetime, str] = {}
 _parsed: dict[str, datetime] = {}
@@ -38,11 +40,19 @@ def format_utc(moment: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp that carries an explicit offset; return it in UTC."""
+    """Parse a timestamp that carries an explicit offset; return it in UTC.
+
+    RFC 3339 is read as msgspec reads it (so the enricher's typed decoder and this function
+    agree: lower-case `t`/`z` allowed, digits beyond microseconds rounded); other ISO 8601 forms
+    that Python reads (`20261121T150000Z`, `15:00Z`) are accepted too.
+    """
     moment = _parsed.get(text)
     if moment is not None:
         return moment
-    moment = datetime.fromisoformat(text)
+    try:
+        moment = msgspec.convert(text, datetime)
+    except msgspec.ValidationError:
+        moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
     if moment.tzinfo is not UTC:

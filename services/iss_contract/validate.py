@@ -1,15 +1,19 @@
 """Validation of raw position records against `iss.position.raw/v1`.
 
-Hand-written rather than schema-driven: it runs once per record in the enricher's hot path.
-The JSON Schema in `schemas/raw_position.schema.json` states the same contract for other readers,
-and a test keeps the two in agreement.
+It runs once per record in the enricher's hot path, in two stages. A well-formed record is
+decoded and checked in one pass by msgspec into a typed struct (`_WellFormed`). Anything that
+struct refuses is decoded generically and checked field by field (`from_dict`), which names the
+reason for the dead-letter topic. The JSON Schema in `schemas/raw_position.schema.json` states the
+same contract for other readers, and tests keep the three in agreement.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any, get_args
+from typing import Annotated, Any, Literal, get_args
+
+import msgspec
 
 from iss_contract.deadletter import Reason
 from iss_contract.jsonio import loads
@@ -42,6 +46,11 @@ def parse_raw(
     """Decode and validate one raw record; raise `Rejected` with the reason when it is invalid."""
     if value is None or not value.strip():
         raise Rejected(Reason.INVALID_JSON, "empty record")
+    position = _well_formed(value, now, max_future)
+    if position is not None:
+        return position
+    # Something is off (or merely unusual, like a timestamp in a format msgspec does not read):
+    # decode generically, and the field-by-field checks find it and name the reason.
     try:
         document = loads(value)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -58,12 +67,7 @@ def from_dict(
     now: datetime | None = None,
     max_future: timedelta = DEFAULT_MAX_FUTURE,
 ) -> RawPosition:
-    """Validate a decoded record and build the position."""
-    position = _well_formed(document, now, max_future)
-    if position is not None:
-        return position
-    # Something is off (or merely unusual, like an integer latitude): the checks below find it
-    # and name the reason.
+    """Validate a decoded record and build the position, or raise `Rejected` with the reason."""
     schema = document.get("schema")
     if schema != SCHEMA:
         raise Rejected(Reason.UNKNOWN_SCHEMA, f"schema {schema!r} is not {SCHEMA!r}")
@@ -111,94 +115,70 @@ def from_dict(
     )
 
 
-_SOURCE_NAMES: dict[str, Source] = {source: source for source in SOURCES}
-_VISIBILITY_NAMES: dict[str, Visibility] = {v: v for v in _VISIBILITIES}
+Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
-def _well_formed(
-    document: dict[str, Any], now: datetime | None, max_future: timedelta
-) -> RawPosition | None:
-    """The common case in one pass: a record with exactly the expected types and values.
+class _WellFormed(msgspec.Struct, frozen=True, gc=False):
+    """The contract as a typed struct: msgspec decodes and checks a record in one C pass.
 
-    Returns None as soon as anything is unexpected; `from_dict` then checks field by field and
-    raises with the reason. Accepting here never accepts what those checks would reject.
+    Every constraint is also in `from_dict`, which runs when this decoder refuses a record and
+    names the reason. Accepting here never accepts what `from_dict` would reject (a test holds
+    the two to the same verdicts); unknown fields are ignored by both.
     """
-    get = document.get
-    if get("schema") != SCHEMA:
-        return None
-    norad_id = get("norad_id")
-    sequence = get("sequence")
-    latitude = get("latitude")
-    longitude = get("longitude")
-    if (
-        type(norad_id) is not int
-        or not 1 <= norad_id <= MAX_NORAD_ID
-        or type(sequence) is not int
-        or not 0 <= sequence <= MAX_SEQUENCE
-        or type(latitude) is not float
-        or not -90.0 <= latitude <= 90.0
-        or type(longitude) is not float
-        or not -180.0 <= longitude <= 180.0
-    ):
-        return None
-    altitude_km = get("altitude_km")
-    velocity_kmh = get("velocity_kmh")
-    footprint_km = get("footprint_km")
-    if (
-        (
-            altitude_km is not None
-            and (type(altitude_km) is not float or not -1.0e3 <= altitude_km <= 1.0e6)
-        )
-        or (
-            velocity_kmh is not None
-            and (type(velocity_kmh) is not float or not 0.0 <= velocity_kmh <= 1.0e6)
-        )
-        or (
-            footprint_km is not None
-            and (type(footprint_km) is not float or not 0.0 <= footprint_km <= 1.0e6)
-        )
-    ):
-        return None
-    source_name = get("source")
-    producer_id = get("producer_id")
-    name = get("name")
-    visibility_name = get("visibility")
-    event_text = get("event_time")
-    produced_text = get("produced_at")
-    if (
-        type(source_name) is not str
-        or type(producer_id) is not str
-        or (name is not None and type(name) is not str)
-        or (visibility_name is not None and type(visibility_name) is not str)
-        or type(event_text) is not str
-        or (produced_text is not None and type(produced_text) is not str)
-    ):
-        return None
-    source = _SOURCE_NAMES.get(source_name)
-    visibility = None if visibility_name is None else _VISIBILITY_NAMES.get(visibility_name)
-    if source is None or (visibility_name is not None and visibility is None):
-        return None
+
+    schema: Literal["iss.position.raw/v1"]
+    norad_id: Annotated[int, msgspec.Meta(ge=1, le=MAX_NORAD_ID)]
+    event_time: Timestamp
+    latitude: Latitude
+    longitude: Longitude
+    source: Source
+    producer_id: str
+    sequence: Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQUENCE)]
+    produced_at: Timestamp | None = None
+    name: str | None = None
+    altitude_km: Annotated[float, msgspec.Meta(ge=-1.0e3, le=1.0e6)] | None = None
+    velocity_kmh: Annotated[float, msgspec.Meta(ge=0.0, le=1.0e6)] | None = None
+    visibility: Visibility | None = None
+    footprint_km: Annotated[float, msgspec.Meta(ge=0.0, le=1.0e6)] | None = None
+
+
+_decode_well_formed = msgspec.json.Decoder(_WellFormed).decode
+
+
+def _well_formed(value: bytes, now: datetime | None, max_future: timedelta) -> RawPosition | None:
+    """The common case in one pass: a record that satisfies the contract as it stands.
+
+    Returns None as soon as anything is unexpected; `parse_raw` then decodes the record
+    generically and checks field by field to name the reason.
+    """
     try:
-        event_time = parse_utc(event_text)
-        produced_at = None if produced_text is None else parse_utc(produced_text)
-    except ValueError:
+        record = _decode_well_formed(value)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
         return None
+    event_time = record.event_time
+    if event_time.tzinfo is not UTC:
+        event_time = event_time.astimezone(UTC)
+    produced_at = record.produced_at
+    if produced_at is not None and produced_at.tzinfo is not UTC:
+        produced_at = produced_at.astimezone(UTC)
     if event_time > (now or datetime.now(UTC)) + max_future:
         return None
     return RawPosition(
-        norad_id=norad_id,
+        norad_id=record.norad_id,
         event_time=event_time,
-        latitude=latitude,
-        longitude=longitude,
-        source=source,
-        producer_id=producer_id,
-        sequence=sequence,
+        latitude=record.latitude,
+        longitude=record.longitude,
+        source=record.source,
+        producer_id=record.producer_id,
+        sequence=record.sequence,
         produced_at=produced_at,
-        name=name,
-        altitude_km=altitude_km,
-        velocity_kmh=velocity_kmh,
-        visibility=visibility,
-        footprint_km=footprint_km,
+        name=record.name,
+        altitude_km=record.altitude_km,
+        velocity_kmh=record.velocity_kmh,
+        visibility=record.visibility,
+        footprint_km=record.footprint_km,
     )
 
 

@@ -39,6 +39,10 @@ LATE_FOR_AGGREGATE = Counter(
     "iss_enricher_late_for_aggregate_total",
     "Positions stored but not counted in an aggregate because their window had closed.",
 )
+MERGED_BATCHES = Counter(
+    "iss_enricher_merged_batches_total",
+    "Position batches that held already-stored rows and were merged with ON CONFLICT DO NOTHING.",
+)
 WRITE_RETRIES = Counter(
     "iss_enricher_write_retries_total",
     "Database write attempts that failed and were retried.",

@@ -10,7 +10,7 @@ import pytest
 from iss_contract.deadletter import Reason
 from iss_contract.raw import RawPosition
 from iss_contract.schemas import load
-from iss_contract.validate import Rejected, parse_raw
+from iss_contract.validate import Rejected, from_dict, parse_raw
 
 pytestmark = pytest.mark.unit
 
@@ -125,7 +125,54 @@ def test_a_position_from_another_offset_is_stored_in_utc() -> None:
     assert position.event_time.utcoffset() is not None
 
 
-def test_a_norad_id_beyond_64_bits_is_rejected_rather_than_stored() -> None:
+def test_a_norad_id_beyond_64_bits_is_rejected_as_out_of_range_rather_than_stored() -> None:
     with pytest.raises(Rejected) as rejected:
         parse_raw(a_document(norad_id=10**30), now=NOW)
-    assert rejected.value.reason is Reason.WRONG_TYPE
+    assert rejected.value.reason is Reason.OUT_OF_RANGE
+
+
+def _variants() -> list[dict[str, Any]]:
+    """The well-formed document with one field changed to an edge value, or removed."""
+    base: dict[str, Any] = json.loads(a_document())
+    numbers: list[Any] = [0, 1, -1, -0.0, 90, 90.0000001, -90.0, 180.0, -180.5, 1e6, 1e6 + 1]
+    numbers += [-1e3, -1000.5, 2**31 - 1, 2**31, 2**63 - 1, 2**63, True, None, "1", 10**30, []]
+    texts: list[Any] = [None, "", "x", 1, True, "sgp4", "open-notify", "eclipsed", "Daylight"]
+    times: list[Any] = [None, 5, "", "2026-11-21t15:00:00z", "2026-11-21 15:00:00Z"]
+    times += ["2026-11-21T17:00:00+02:00", "2026-11-21T15:00:00", "2026-11-21T15:00:00.1234567Z"]
+    times += ["2026-11-21T15:00:60Z", "2026-02-30T00:00:00Z", "20261121T150000Z", "2026-11-21"]
+    variants: list[dict[str, Any]] = [{**base, "unknown": 1}]
+    for field in ("norad_id", "latitude", "longitude", "altitude_km", "velocity_kmh", "sequence"):
+        variants += [{**base, field: value} for value in numbers]
+    for field in ("schema", "name", "source", "producer_id", "visibility"):
+        variants += [{**base, field: value} for value in texts]
+    for field in ("event_time", "produced_at"):
+        variants += [{**base, field: value} for value in times]
+    variants += [{k: v for k, v in base.items() if k != field} for field in base]
+    return variants
+
+
+def _verdict(parse: Any) -> RawPosition | Reason:
+    try:
+        position: RawPosition = parse()
+    except Rejected as rejected:
+        return rejected.reason
+    return position
+
+
+def test_the_one_pass_decoder_and_the_field_checks_give_the_same_verdict_on_edge_cases() -> None:
+    variants = _variants()
+    verdicts = set()
+    for document in variants:
+        value = json.dumps(document).encode()
+        quick = _verdict(lambda: parse_raw(value, now=NOW))  # noqa: B023  # called at once
+        careful = _verdict(lambda: from_dict(json.loads(value), now=NOW))  # noqa: B023
+        assert quick == careful, document
+        verdicts.add(quick if isinstance(quick, Reason) else "accepted")
+    assert len(variants) > 150
+    assert verdicts >= {"accepted", Reason.MISSING_FIELD, Reason.WRONG_TYPE, Reason.OUT_OF_RANGE}
+    assert verdicts >= {Reason.UNKNOWN_SCHEMA, Reason.BAD_TIMESTAMP}
+
+
+def test_timestamps_are_rfc3339_in_either_case_and_rounded_to_the_microsecond() -> None:
+    lower = parse_raw(a_document(event_time="2026-11-21t15:00:00.1234567z"), now=NOW)
+    assert lower.event_time == NOW.replace(microsecond=123457)

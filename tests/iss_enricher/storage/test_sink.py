@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
 from iss_contract.enriched import EnrichedPosition
 from iss_contract.raw import RawPosition
@@ -45,6 +46,10 @@ def count(dsn: str, table: str = "positions") -> int:
         return int(row[0])
 
 
+def merged_batches() -> float:
+    return REGISTRY.get_sample_value("iss_enricher_merged_batches_total") or 0.0
+
+
 @pytest.fixture
 def migrated(pg_dsn: str) -> str:
     migrate(pg_dsn)
@@ -58,6 +63,20 @@ def test_a_replayed_batch_adds_no_duplicate_rows(migrated: str) -> None:
     writer.write_batch([enriched(3), enriched(3)])
     writer.close()
     assert count(migrated) == 15
+
+
+def test_only_batches_that_hold_stored_rows_take_the_on_conflict_merge(migrated: str) -> None:
+    writer = PositionsSink(migrated, FAST).build("positions-out", 0, 1)
+    merged = merged_batches()
+    writer.write_batch([enriched(s) for s in range(10)])
+    writer.write_batch([enriched(s) for s in range(10, 20)])
+    assert merged_batches() == merged
+    writer.write_batch([enriched(s) for s in range(15, 25)])
+    assert merged_batches() == merged + 1
+    writer.close()
+    with psycopg.connect(migrated) as conn:
+        stored = conn.execute("SELECT sequence FROM positions ORDER BY event_time").fetchall()
+    assert [row[0] for row in stored] == list(range(25))
 
 
 def test_rows_hold_every_enriched_column(migrated: str) -> None:

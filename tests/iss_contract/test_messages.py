@@ -1,0 +1,89 @@
+"""The enriched and dead-letter messages: what goes on the wire satisfies the published schemas."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import jsonschema
+import pytest
+
+from iss_contract.deadletter import DeadLetter, Reason
+from iss_contract.enriched import EnrichedPosition
+from iss_contract.raw import RawPosition
+from iss_contract.schemas import load
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 11, 21, 15, 0, 0, tzinfo=UTC)
+
+
+def an_enriched_position(**raw_fields: object) -> EnrichedPosition:
+    fields: dict[str, object] = {
+        "norad_id": 25544,
+        "event_time": NOW,
+        "latitude": 51.5,
+        "longitude": -0.1,
+        "source": "wheretheiss",
+        "producer_id": "test",
+        "sequence": 7,
+        "produced_at": NOW,
+        "name": "ISS (ZARYA)",
+        "altitude_km": 418.0,
+        "velocity_kmh": 27_580.0,
+        "visibility": "daylight",
+        "footprint_km": 4_500.0,
+    }
+    fields.update(raw_fields)
+    return EnrichedPosition(
+        raw=RawPosition(**fields),  # type: ignore[arg-type]
+        ground_speed_kmh=24_830.5,
+        heading_deg=51.2,
+        orbital_speed_kmh=27_580.0,
+        subsolar_latitude=-19.9,
+        subsolar_longitude=-44.2,
+        ground_daylight=True,
+        satellite_sunlit=True,
+        local_solar_time_h=14.9,
+        footprint_radius_km=2_237.0,
+        enriched_at=NOW,
+    )
+
+
+def test_an_enriched_message_satisfies_the_published_schema_and_reads_back_as_its_dict() -> None:
+    minimal = {"name": None, "altitude_km": None, "velocity_kmh": None, "produced_at": None}
+    for position in (an_enriched_position(), an_enriched_position(**minimal)):
+        document = json.loads(position.to_bytes())
+        jsonschema.validate(document, load("enriched_position"))
+        assert document == position.to_dict()
+        assert next(iter(document)) == "schema"
+        assert document["event_time"] == "2026-11-21T15:00:00.000000Z"
+
+
+def test_an_enriched_message_keeps_every_raw_field_it_was_built_from() -> None:
+    position = an_enriched_position()
+    document = position.to_dict()
+    raw = position.raw.to_dict()
+    del raw["schema"]
+    assert {key: document[key] for key in raw} == raw
+
+
+def test_a_name_with_a_lone_surrogate_is_still_published_as_json() -> None:
+    position = an_enriched_position(name="ISS \ud800")
+    assert json.loads(position.to_bytes())["name"] == "ISS \ud800"
+
+
+def test_a_dead_letter_satisfies_the_published_schema() -> None:
+    letter = DeadLetter(
+        reason=Reason.OUT_OF_RANGE,
+        detail="latitude=91.0 is outside [-90.0, 90.0]",
+        topic="iss.positions.raw",
+        partition=0,
+        offset=42,
+        key=b"25544",
+        value=b'{"latitude": 91}',
+        rejected_at=NOW,
+    )
+    document = json.loads(letter.to_bytes())
+    jsonschema.validate(document, load("deadletter"))
+    assert document["reason"] == "out_of_range"
