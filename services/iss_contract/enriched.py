@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from iss_contract.jsonio import dumps
 from iss_contract.raw import RawPosition
-from iss_contract.timefmt import format_utc
 
 SCHEMA = "iss.position.enriched/v1"
 
@@ -47,11 +46,10 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
 
     def _record(self) -> _EnrichedRecord:
         raw = self.raw
-        produced_at = raw.produced_at
         return _EnrichedRecord(
             raw.norad_id,
             raw.name,
-            format_utc(raw.event_time),
+            _utc(raw.event_time),
             raw.latitude,
             raw.longitude,
             raw.altitude_km,
@@ -61,7 +59,7 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
             raw.source,
             raw.producer_id,
             raw.sequence,
-            None if produced_at is None else format_utc(produced_at),
+            None if raw.produced_at is None else _utc(raw.produced_at),
             self.ground_speed_kmh,
             self.heading_deg,
             self.orbital_speed_kmh,
@@ -71,19 +69,30 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
             self.satellite_sunlit,
             self.local_solar_time_h,
             self.footprint_radius_km,
-            format_utc(self.enriched_at),
+            _utc(self.enriched_at),
         )
+
+
+def _utc(moment: datetime) -> datetime:
+    """The instant in UTC, so that msgspec writes it with a `Z` (it writes any other offset)."""
+    if moment.tzinfo is UTC:
+        return moment
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("naive datetime: every timestamp on the wire must be timezone-aware")
+    return moment.astimezone(UTC)
 
 
 class _EnrichedRecord(msgspec.Struct, gc=False, tag_field="schema", tag=SCHEMA):
     """The flat wire layout (docs/contracts.md), encoded by msgspec in one C pass.
 
     The tag puts `"schema": "iss.position.enriched/v1"` first; the fields follow in this order.
+    Timestamps are encoded by msgspec as RFC 3339 in UTC with a `Z`, with fractional seconds
+    only when they are not zero.
     """
 
     norad_id: int
     name: str | None
-    event_time: str
+    event_time: datetime
     latitude: float
     longitude: float
     altitude_km: float | None
@@ -93,7 +102,7 @@ class _EnrichedRecord(msgspec.Struct, gc=False, tag_field="schema", tag=SCHEMA):
     source: str
     producer_id: str
     sequence: int
-    produced_at: str | None
+    produced_at: datetime | None
     ground_speed_kmh: float | None
     heading_deg: float | None
     orbital_speed_kmh: float | None
@@ -103,7 +112,7 @@ class _EnrichedRecord(msgspec.Struct, gc=False, tag_field="schema", tag=SCHEMA):
     satellite_sunlit: bool | None
     local_solar_time_h: float
     footprint_radius_km: float | None
-    enriched_at: str
+    enriched_at: datetime
 
 
 _encode = msgspec.json.Encoder().encode

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,18 @@ from bytewax.run import cli_main
 from iss_enricher import metrics
 from iss_enricher.enrich import EnrichRules
 from iss_enricher.flow import FlowSettings, Sinks, build_flow
-from iss_enricher.publish import TopicListSink, TopicSink
+from iss_enricher.positions_out import PositionsOutput
+from iss_enricher.publish import TopicSink
 from iss_enricher.satellite import WindowRules
 from iss_enricher.settings import EnricherSettings
 from iss_enricher.source import MessagesKafkaSource
 from iss_enricher.storage.schema import migrate
-from iss_enricher.storage.sink import AggregatesSink, Backoff, PositionListsSink
+from iss_enricher.storage.sink import AggregatesSink, Backoff
 from iss_runtime import logs
 
 logger = logging.getLogger(__name__)
+
+SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -85,9 +89,10 @@ def production_sinks(settings: EnricherSettings) -> Sinks:
     dsn = settings.database_dsn.get_secret_value()
     backoff = Backoff(settings.db_retry_initial_seconds, settings.db_retry_max_seconds)
     return Sinks(
-        positions=PositionListsSink(dsn, backoff),
+        positions=PositionsOutput(
+            dsn, backoff, settings.bootstrap_servers, settings.enriched_topic
+        ),
         aggregates=AggregatesSink(dsn, backoff),
-        enriched=TopicListSink(settings.bootstrap_servers, settings.enriched_topic),
         dead_letters=TopicSink(settings.bootstrap_servers, settings.deadletter_topic),
     )
 
@@ -153,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
         directory or "off",
         port or "off",
     )
+    # The positions output's helper thread mostly waits for PostgreSQL. With Python's default
+    # 5 ms switch interval it would wait up to that long for the GIL after each reply while the
+    # worker thread encodes messages; 0.5 ms lets it carry on almost at once.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     # SIGTERM (Kubernetes) stops the dataflow like Ctrl-C. Either way the sinks have written
     # whole batches only, and a restart resumes from the last snapshot.
     signal.signal(signal.SIGTERM, _raise_interrupt)

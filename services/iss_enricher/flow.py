@@ -3,14 +3,14 @@
     raw-in ─ validate ─ split-rejects ─┬─ dead-letters ─ dead-letters-out                 (Kafka)
                                        └─ track-buckets ─ unkey ─┐
         ┌────────────────────────────────────────────────────────┘
-        ├─ positions ─┬─ positions-out                                               (PostgreSQL)
-        │             └─ enriched-encode ─ enriched-out                                   (Kafka)
+        ├─ positions ─ positions-out                        (PostgreSQL and the enriched topic)
         └─ aggregates ─ aggregates-out                                               (PostgreSQL)
 
 Records travel in lists: `validate` turns each batch from Kafka into one list of positions per
 state bucket (and one list of dead letters), `track-buckets` (`iss_enricher.buckets`) keeps
-every satellite's state inside its bucket and answers with lists, and the positions and enriched
-sinks take those lists whole. Bytewax's per-item cost is paid per list, not per record.
+every satellite's state inside its bucket and answers with lists, and the positions output takes
+those lists whole (in production `iss_enricher.positions_out`: stored and published at once).
+Bytewax's per-item cost is paid per list, not per record.
 """
 
 from __future__ import annotations
@@ -60,11 +60,11 @@ class FlowSettings:
 
 @dataclass(frozen=True, slots=True)
 class Sinks:
-    """Where the dataflow's four outputs go. Positions and enriched messages arrive as lists."""
+    """Where the dataflow's three outputs go."""
 
     positions: Sink[list[EnrichedPosition]]
+    """Enriched positions, in lists: stored in `positions` and published to the enriched topic."""
     aggregates: Sink[aggregate.WindowAggregate]
-    enriched: Sink[list[KeyValue]]
     dead_letters: Sink[KeyValue]
 
 
@@ -154,15 +154,10 @@ def _rejects(item: Bucket | Rejects) -> list[KeyValue]:
     return item.messages
 
 
-def encode_enriched(positions: list[EnrichedPosition]) -> list[KeyValue]:
-    """The enriched topic's (key, value) pairs of a list of positions."""
-    return [(position.raw.key, position.to_bytes()) for position in positions]
-
-
 def build_flow(
     source: Source[Any], sinks: Sinks, settings: FlowSettings, flow_id: str = "iss-enricher"
 ) -> Dataflow:
-    """Wire the enrichment dataflow between a source of Kafka messages and the four sinks."""
+    """Wire the enrichment dataflow between a source of Kafka messages and the three sinks."""
     flow = Dataflow(flow_id)
     raw = op.input("raw-in", flow, source)
     checked = op.flat_map_batch(
@@ -187,8 +182,6 @@ def build_flow(
     results = op.map("unkey", tracked, _value)
     positions = op.map("positions", results, _positions)
     op.output("positions-out", positions, sinks.positions)
-    encoded = op.map("enriched-encode", positions, encode_enriched)
-    op.output("enriched-out", encoded, sinks.enriched)
     rows = op.flat_map("aggregates", results, _aggregates)
     op.output("aggregates-out", rows, sinks.aggregates)
     return flow

@@ -41,7 +41,9 @@ def producer_config(bootstrap: str, extra: dict[str, Any] | None = None) -> dict
     return config
 
 
-class _TopicPartition(StatelessSinkPartition[KeyValue]):
+class TopicWriter(StatelessSinkPartition[KeyValue]):
+    """Sends batches of (key, value) pairs to one topic, each batch until all are acknowledged."""
+
     def __init__(self, producer: Producer, topic: str) -> None:
         self._producer = producer
         self._topic = topic
@@ -55,6 +57,7 @@ class _TopicPartition(StatelessSinkPartition[KeyValue]):
         self.write_messages(items)
 
     def write_messages(self, items: list[KeyValue]) -> None:
+        """Send the messages; return once the broker has acknowledged every one of them."""
         if not items:
             return
         produce = self._producer.produce
@@ -81,27 +84,5 @@ class TopicSink(DynamicSink[KeyValue]):
         self._config = producer_config(bootstrap, extra)
         self._topic = topic
 
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _TopicPartition:
-        return _TopicPartition(Producer(self._config), self._topic)
-
-
-class _TopicListPartition(StatelessSinkPartition[list[KeyValue]]):
-    def __init__(self, partition: _TopicPartition) -> None:
-        self._partition = partition
-
-    def write_batch(self, items: list[list[KeyValue]]) -> None:
-        self._partition.write_messages([message for messages in items for message in messages])
-
-    def close(self) -> None:
-        self._partition.close()
-
-
-class TopicListSink(DynamicSink[list[KeyValue]]):
-    """`TopicSink` for a stream of lists of (key, value) pairs (the dataflow's batched stream)."""
-
-    def __init__(self, bootstrap: str, topic: str, extra: dict[str, Any] | None = None) -> None:
-        self._config = producer_config(bootstrap, extra)
-        self._topic = topic
-
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _TopicListPartition:
-        return _TopicListPartition(_TopicPartition(Producer(self._config), self._topic))
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> TopicWriter:
+        return TopicWriter(Producer(self._config), self._topic)

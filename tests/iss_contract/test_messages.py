@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import jsonschema
 import pytest
@@ -57,7 +57,7 @@ def test_an_enriched_message_satisfies_the_published_schema_and_reads_back_as_it
         jsonschema.validate(document, load("enriched_position"))
         assert document == position.to_dict()
         assert next(iter(document)) == "schema"
-        assert document["event_time"] == "2026-11-21T15:00:00.000000Z"
+        assert document["event_time"] == "2026-11-21T15:00:00Z"
 
 
 def test_an_enriched_message_keeps_every_raw_field_it_was_built_from() -> None:
@@ -65,7 +65,21 @@ def test_an_enriched_message_keeps_every_raw_field_it_was_built_from() -> None:
     document = position.to_dict()
     raw = position.raw.to_dict()
     del raw["schema"]
+    for key in ("event_time", "produced_at"):  # the same instants, written without zero digits
+        assert datetime.fromisoformat(document.pop(key)) == datetime.fromisoformat(raw.pop(key))
     assert {key: document[key] for key in raw} == raw
+
+
+def test_timestamps_are_written_in_utc_with_a_z_and_microseconds_when_there_are_any() -> None:
+    paris = timezone(timedelta(hours=1))
+    position = an_enriched_position(
+        event_time=datetime(2026, 11, 21, 16, 0, 0, 120000, tzinfo=paris),
+        produced_at=datetime(2026, 11, 21, 15, 0, 1, 5, tzinfo=UTC),
+    )
+    document = json.loads(position.to_bytes())
+    assert document["event_time"] == "2026-11-21T15:00:00.120000Z"
+    assert document["produced_at"] == "2026-11-21T15:00:01.000005Z"
+    assert document["enriched_at"] == "2026-11-21T15:00:00Z"
 
 
 def test_a_name_with_a_lone_surrogate_is_still_published_as_json() -> None:

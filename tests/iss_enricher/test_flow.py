@@ -30,7 +30,6 @@ T0 = datetime(2026, 9, 16, 12, 0, tzinfo=UTC)
 class Outputs:
     positions: list[EnrichedPosition] = field(default_factory=list)
     aggregates: list[WindowAggregate] = field(default_factory=list)
-    enriched: list[KeyValue] = field(default_factory=list)
     dead_letters: list[KeyValue] = field(default_factory=list)
 
 
@@ -56,17 +55,14 @@ def position(second: int, norad_id: int = 25544, lon0: float = 0.0) -> RawPositi
 def run(items: Sequence[object], batch_size: int = 1) -> Outputs:
     out = Outputs()
     position_lists: list[list[EnrichedPosition]] = []
-    enriched_lists: list[list[KeyValue]] = []
     sinks = Sinks(
         positions=TestingSink(position_lists),
         aggregates=TestingSink(out.aggregates),
-        enriched=TestingSink(enriched_lists),
         dead_letters=TestingSink(out.dead_letters),
     )
     flow = build_flow(TestingSource(items, batch_size), sinks, FlowSettings(raw_topic="raw"))
     run_main(flow)  # type: ignore[no-untyped-call]
     out.positions = [p for positions in position_lists for p in positions]
-    out.enriched = [m for messages in enriched_lists for m in messages]
     return out
 
 
@@ -91,15 +87,11 @@ def test_a_null_value_is_a_dead_letter_not_a_crash() -> None:
     assert letter["key"] is None
 
 
-def test_valid_positions_are_enriched_stored_and_published_in_order() -> None:
+def test_valid_positions_are_enriched_and_output_in_order() -> None:
     out = run([message(position(s).to_bytes(), s) for s in range(5)])
     assert [p.raw.sequence for p in out.positions] == [0, 1, 2, 3, 4]
     assert out.positions[0].ground_speed_kmh is None
     assert out.positions[1].ground_speed_kmh == pytest.approx(25019.0, abs=1.0)
-    published = [json.loads(v) for _, v in out.enriched]
-    assert [p["schema"] for p in published] == ["iss.position.enriched/v1"] * 5
-    assert published[1]["ground_speed_kmh"] == pytest.approx(25019.0, abs=1.0)
-    assert {k for k, _ in out.enriched} == {b"25544"}
 
 
 def test_bad_records_between_good_ones_do_not_disturb_the_track() -> None:
@@ -168,8 +160,7 @@ def summary(out: Outputs) -> tuple[object, ...]:
     for p in out.positions:
         by_satellite.setdefault(p.raw.norad_id, []).append((p.raw.sequence, p.ground_speed_kmh))
     windows = sorted((a.norad_id, a.bucket, a.samples) for a in out.aggregates)
-    published = sorted(json.loads(v)["sequence"] for _, v in out.enriched)
-    return by_satellite, windows, published, len(out.dead_letters)
+    return by_satellite, windows, len(out.dead_letters)
 
 
 def test_input_in_large_batches_gives_the_same_results_as_record_by_record() -> None:
@@ -194,7 +185,6 @@ def test_a_restarted_flow_resumes_every_satellite_from_its_recovery_snapshot(
     sinks = Sinks(
         positions=TestingSink(position_lists),
         aggregates=TestingSink(out.aggregates),
-        enriched=TestingSink([]),
         dead_letters=TestingSink(out.dead_letters),
     )
     flow = build_flow(TestingSource(items, 4), sinks, FlowSettings(raw_topic="raw"))

@@ -231,15 +231,23 @@ def merge_staged(cur: psycopg.Cursor[Any]) -> int:
     return cur.rowcount
 
 
-class _PositionsPartition(StatelessSinkPartition[EnrichedPosition]):
+class PositionsWriter(StatelessSinkPartition[EnrichedPosition]):
+    """Writes batches of positions over one retrying connection and keeps the write metrics."""
+
     def __init__(self, conn: RetryingConnection) -> None:
         self._conn = conn
         self._newest_committed = 0.0
+
+    @classmethod
+    def connect(cls, dsn: str, backoff: Backoff) -> PositionsWriter:
+        """A writer whose connection opens lazily (on the first batch) and reopens after errors."""
+        return cls(RetryingConnection(dsn, backoff, "positions", setup=_prepare_positions))
 
     def write_batch(self, items: list[EnrichedPosition]) -> None:
         self.write_positions(items)
 
     def write_positions(self, items: list[EnrichedPosition]) -> None:
+        """Store the positions in one transaction; return once it is committed."""
         if not items:
             return
         rows = [position_row(p) for p in items]
@@ -262,43 +270,14 @@ class _PositionsPartition(StatelessSinkPartition[EnrichedPosition]):
 
 
 class PositionsSink(DynamicSink[EnrichedPosition]):
-    """Enriched positions into `positions`: COPY to staging, INSERT ... ON CONFLICT DO NOTHING."""
+    """Enriched positions into `positions`, one transaction per batch (see `write_positions`)."""
 
     def __init__(self, dsn: str, backoff: Backoff | None = None) -> None:
         self._dsn = dsn
         self._backoff = backoff or Backoff()
 
-    def build(
-        self, step_id: str, worker_index: int, worker_count: int
-    ) -> StatelessSinkPartition[EnrichedPosition]:
-        conn = RetryingConnection(self._dsn, self._backoff, "positions", setup=_prepare_positions)
-        return _PositionsPartition(conn)
-
-
-class _PositionListsPartition(StatelessSinkPartition[list[EnrichedPosition]]):
-    def __init__(self, conn: RetryingConnection) -> None:
-        self._positions = _PositionsPartition(conn)
-
-    def write_batch(self, items: list[list[EnrichedPosition]]) -> None:
-        # All the lists Bytewax hands over at once go into one COPY and one transaction.
-        self._positions.write_positions([p for positions in items for p in positions])
-
-    def close(self) -> None:
-        self._positions.close()
-
-
-class PositionListsSink(DynamicSink[list[EnrichedPosition]]):
-    """`PositionsSink` for a stream of lists of positions (the dataflow's batched stream)."""
-
-    def __init__(self, dsn: str, backoff: Backoff | None = None) -> None:
-        self._dsn = dsn
-        self._backoff = backoff or Backoff()
-
-    def build(
-        self, step_id: str, worker_index: int, worker_count: int
-    ) -> StatelessSinkPartition[list[EnrichedPosition]]:
-        conn = RetryingConnection(self._dsn, self._backoff, "positions", setup=_prepare_positions)
-        return _PositionListsPartition(conn)
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> PositionsWriter:
+        return PositionsWriter.connect(self._dsn, self._backoff)
 
 
 def aggregate_row(row: WindowAggregate) -> tuple[Any, ...]:

@@ -1,0 +1,80 @@
+"""The positions output against a real PostgreSQL and a real Kafka broker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import pytest
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from msgspec.structs import replace
+
+from iss_devstack.kafka import Kafka
+from iss_enricher.positions_out import PositionsOutput
+from iss_enricher.storage.schema import migrate
+from iss_enricher.storage.sink import Backoff
+from tests.iss_enricher.storage.test_sink import count, enriched
+
+pytestmark = pytest.mark.services
+
+FAST = Backoff(initial_seconds=0.1, max_seconds=0.5)
+
+
+def read_topic(bootstrap: str, topic: str) -> list[Any]:
+    """Everything on partition 0 of a topic right now (it was acknowledged, so it is there)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{topic}"})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    _, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+    found: list[Any] = []
+    try:
+        while len(found) < high:
+            found.extend(m for m in consumer.consume(500, 1.0) if m.error() is None)
+    finally:
+        consumer.close()
+    return found
+
+
+def test_a_batch_is_stored_and_published_before_write_batch_returns(
+    pg_dsn: str, kafka: Kafka, make_topic: Callable[..., str]
+) -> None:
+    migrate(pg_dsn)
+    topic = make_topic()
+    output = PositionsOutput(pg_dsn, FAST, kafka.bootstrap, topic).build("positions-out", 0, 1)
+    output.write_batch([[enriched(s) for s in range(10)], [enriched(s) for s in range(10, 25)]])
+    # No waiting: the rows are committed and the messages acknowledged once the call returns.
+    assert count(pg_dsn) == 25
+    messages = read_topic(kafka.bootstrap, topic)
+    output.close()
+    assert [json.loads(m.value())["sequence"] for m in messages] == list(range(25))
+    assert {m.key() for m in messages} == {b"25544"}
+    assert json.loads(messages[3].value()) == enriched(3).to_dict()
+
+
+def test_a_publishing_failure_surfaces_only_after_the_batch_is_committed(
+    pg_dsn: str, kafka: Kafka, make_topic: Callable[..., str]
+) -> None:
+    migrate(pg_dsn)
+    small = {"message.max.bytes": 1000}
+    output = PositionsOutput(pg_dsn, FAST, kafka.bootstrap, make_topic(), small)
+    writer = output.build("positions-out", 0, 1)
+    batch = [enriched(s) for s in range(5)]
+    batch[2] = replace(batch[2], raw=replace(batch[2].raw, name="X" * 2000))  # too large to send
+    with pytest.raises(KafkaException, match="MSG_SIZE_TOO_LARGE"):
+        writer.write_batch([batch])
+    assert count(pg_dsn) == 5
+    writer.close()
+
+
+def test_an_empty_batch_touches_neither_the_database_nor_the_broker(
+    pg_dsn: str, kafka: Kafka, make_topic: Callable[..., str]
+) -> None:
+    migrate(pg_dsn)
+    topic = make_topic()
+    output = PositionsOutput(pg_dsn, FAST, kafka.bootstrap, topic).build("positions-out", 0, 1)
+    output.write_batch([[], []])
+    output.close()
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM positions").fetchone() == (0,)
+    assert read_topic(kafka.bootstrap, topic) == []
