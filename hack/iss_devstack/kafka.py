@@ -139,7 +139,8 @@ class Kafka:
             run(
                 self._java(
                     libs, "kafka.tools.StorageTool", "format",
-                    "-t", cluster_id, "-c", str(config), heap="256m",
+                    # `=`: an id may start with "-", which would read as an option.
+                    f"--cluster-id={cluster_id}", "-c", str(config), heap="256m",
                 ),
                 what="formatting Kafka storage",
                 timeout=180,

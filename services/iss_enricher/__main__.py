@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
 
-from iss_enricher import metrics
+from iss_enricher import metrics, stopping
 from iss_enricher.enrich import EnrichRules
 from iss_enricher.flow import FlowSettings, Sinks, build_flow
 from iss_enricher.positions_out import PositionsOutput
@@ -21,6 +20,7 @@ from iss_enricher.publish import TopicSink
 from iss_enricher.satellite import WindowRules
 from iss_enricher.settings import EnricherSettings
 from iss_enricher.source import MessagesKafkaSource
+from iss_enricher.stopping import StopRequest
 from iss_enricher.storage.schema import migrate
 from iss_enricher.storage.sink import AggregatesSink, Backoff
 from iss_runtime import logs
@@ -50,7 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def kafka_source(settings: EnricherSettings) -> MessagesKafkaSource:
+def kafka_source(
+    settings: EnricherSettings, stop: StopRequest | None = None
+) -> MessagesKafkaSource:
     """Bytewax's Kafka source, committing offsets under a consumer group so lag is visible.
 
     Bytewax assigns partitions itself and resumes from its recovery snapshot; the group's
@@ -67,6 +69,7 @@ def kafka_source(settings: EnricherSettings) -> MessagesKafkaSource:
             "enable.auto.commit": "true",
             "auto.commit.interval.ms": "1000",
         },
+        stop=stop,
     )
 
 
@@ -114,7 +117,7 @@ def recovery_config(
 
 
 def _interrupted(exc: BaseException | None) -> bool:
-    """The failure is (caused by) a stop signal rather than a fault."""
+    """The failure is (caused by) KeyboardInterrupt, possibly wrapped by Bytewax."""
     seen = 0
     while exc is not None and seen < 10:
         if isinstance(exc, KeyboardInterrupt):
@@ -122,10 +125,6 @@ def _interrupted(exc: BaseException | None) -> bool:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
-
-
-def _raise_interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,7 +140,10 @@ def main(argv: list[str] | None = None) -> None:
     addresses = args.addresses or settings.addresses
     directory = args.recovery_directory or settings.recovery_directory
     recovery = recovery_config(directory, settings, process_id)
-    flow = build_flow(kafka_source(settings), production_sinks(settings), flow_settings(settings))
+    stop = StopRequest()
+    flow = build_flow(
+        kafka_source(settings, stop), production_sinks(settings), flow_settings(settings)
+    )
     kwargs: dict[str, Any] = {
         "workers_per_process": args.workers_per_process,
         "epoch_interval": timedelta(seconds=settings.snapshot_interval_seconds),
@@ -162,15 +164,18 @@ def main(argv: list[str] | None = None) -> None:
     # 5 ms switch interval it would wait up to that long for the GIL after each reply while the
     # worker thread encodes messages; 0.5 ms lets it carry on almost at once.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    # SIGTERM (Kubernetes) stops the dataflow like Ctrl-C. Either way the sinks have written
-    # whole batches only, and a restart resumes from the last snapshot.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGTERM (Kubernetes) and Ctrl-C end the input; the dataflow drains and exits 0. A second
+    # signal stops at once. Either way the sinks have written whole batches only, and a restart
+    # resumes from the last snapshot.
+    stopping.install(stop)
     try:
         cli_main(flow, **kwargs)  # type: ignore[no-untyped-call]
     except BaseException as exc:
         if not _interrupted(exc):
             raise
-        logger.info("stopped by a signal")
+        logger.warning("stopped at once by a second signal")
+        raise SystemExit(130) from None
+    logger.info("stopped" if stop.is_set() else "the input ended")
 
 
 if __name__ == "__main__":

@@ -6,28 +6,33 @@ wrapper is a noticeable share of the work. This source keeps everything else of 
 partition (partition assignment, the offset it snapshots and resumes from, end-of-partition
 handling, the lag gauge) and only replaces the loop that turns a poll into a batch: it emits the
 `confluent_kafka.Message` objects themselves. Consumer errors other than the end of a partition
-are logged and skipped, as with `raise_on_errors=False`.
+are logged and skipped, as with `raise_on_errors=False`. Once a stop is requested
+(`iss_enricher.stopping`), every partition reports its end, so the dataflow drains and stops.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from bytewax.connectors.kafka import KafkaSource, _KafkaSourcePartition
 from bytewax.inputs import StatefulSourcePartition
 from confluent_kafka import KafkaError, Message
 
+from iss_enricher.stopping import StopRequest
+
 logger = logging.getLogger(__name__)
 
 
 class _MessagesPartition(StatefulSourcePartition[Message, int | None]):
-    def __init__(self, inner: _KafkaSourcePartition) -> None:
+    def __init__(self, inner: _KafkaSourcePartition, stop: StopRequest | None) -> None:
         self._inner = inner
+        self._stop = stop
 
     def next_batch(self) -> list[Message]:
         inner = self._inner
-        if inner._eof:
+        if inner._eof or (self._stop is not None and self._stop.is_set()):
             raise StopIteration()
         messages = inner._consumer.consume(inner._batch_size, 0.001)
         batch: list[Message] = []
@@ -59,9 +64,17 @@ class _MessagesPartition(StatefulSourcePartition[Message, int | None]):
 
 
 class MessagesKafkaSource(KafkaSource):
-    """`KafkaSource` whose items are `confluent_kafka.Message`s (errors logged, not emitted)."""
+    """`KafkaSource` whose items are `confluent_kafka.Message`s (errors logged, not emitted).
+
+    Takes KafkaSource's arguments, plus `stop`: when that request is set, the stream ends.
+    """
+
+    def __init__(self, *args: Any, stop: StopRequest | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stop = stop
 
     def build_part(  # type: ignore[override]  # items are Messages, not KafkaSourceMessages
         self, step_id: str, for_part: str, resume_state: int | None
     ) -> _MessagesPartition:
-        return _MessagesPartition(super().build_part(step_id, for_part, resume_state))
+        inner = super().build_part(step_id, for_part, resume_state)
+        return _MessagesPartition(inner, self._stop)

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from iss_devstack.kafka import Kafka
 from iss_devstack.procs import free_port
 from iss_devstack.prometheus import Prometheus
+from iss_devstack.settings import DevstackSettings
 
 pytestmark = pytest.mark.services
 
@@ -90,3 +92,17 @@ def test_prometheus_scrapes_a_target_the_test_serves_and_answers_promql(
     assert float(result[0]["value"][1]) == 84.0
     up = prometheus.query(f'up{{job="{job}"}}')
     assert up[0]["value"][1] == "1"
+
+
+def test_a_broker_whose_random_cluster_id_starts_with_a_dash_still_starts(
+    devstack_settings: DevstackSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One id in 64 encodes to a leading "-", which the storage tool once read as an option.
+    dashed = uuid.UUID(bytes=b"\xf8" + bytes(15))
+    monkeypatch.setattr(uuid, "uuid4", lambda: dashed)
+    broker = Kafka.for_tests(devstack_settings, tmp_path)
+    broker.start()
+    try:
+        assert (tmp_path / "logs" / "meta.properties").read_text().count("cluster.id=-") == 1
+    finally:
+        broker.stop()

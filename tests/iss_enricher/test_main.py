@@ -385,6 +385,36 @@ def test_a_killed_enricher_resumes_from_its_recovery_store_without_losing_rows(
     assert len(track) <= len(published) < len(track) + killed_at
 
 
+def test_a_stop_signal_drains_the_enricher_which_resumes_without_replaying_anything(
+    pipeline: Pipeline, tmp_path: Path, enricher_log: Path
+) -> None:
+    recovery = tmp_path / "recovery"
+    track = [p.position for p in sgp4_track(TLE_EPOCH, 1500, 1.0)]
+    feeder = Feeder(pipeline, track, rate=150.0)
+    feeder.start()
+    process = pipeline.start("-r", str(recovery), log=enricher_log)
+    try:
+        pipeline.wait_for_rows(600, 60, lambda: process.poll() is None)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+        stopped_at = pipeline.count()
+        assert stopped_at < len(track), "the stop came too late to interrupt anything"
+        process = pipeline.start("-r", str(recovery), log=enricher_log)
+        feeder.join(60)
+        pipeline.wait_for_rows(len(track), 120, lambda: process.poll() is None)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
+    finally:
+        stop(process)
+    assert pipeline.count() == len(track)
+    assert pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL") == [(1,)]
+    # The stop took a final snapshot: the restart went on from there, so nothing was enriched
+    # and published twice, and every position is counted in exactly one one-minute window.
+    published = pipeline.topic_values(pipeline.enriched, len(track), timeout=10)
+    assert len(published) == len(track)
+    assert pipeline.rows("SELECT sum(samples)::int FROM positions_1m") == [(len(track),)]
+
+
 def test_a_database_outage_mid_stream_loses_nothing(
     pipeline: Pipeline, postgres: Any, enricher_log: Path
 ) -> None:
