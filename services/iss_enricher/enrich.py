@@ -74,14 +74,17 @@ def advance(
     raw: RawPosition,
     rules: EnrichRules,
     now: datetime,
+    moment: float | None = None,
 ) -> tuple[Track, EnrichedPosition | None]:
     """Fold one position into a satellite's track.
 
     Returns the new track and the enriched record, or None for a duplicate (an event time already
     seen recently). A position older than the newest one is enriched but gets no speed and does
     not move the track; one after a gap longer than `max_gap_seconds` starts the track afresh.
+    `moment` is `raw.event_time` as a unix time when the caller has it already.
     """
-    moment = raw.event_time.timestamp()
+    if moment is None:
+        moment = raw.event_time.timestamp()
     if track is None:
         track = Track(moment, raw.latitude, raw.longitude, deque([moment]))
         first = enrich_position(

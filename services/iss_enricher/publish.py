@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +60,20 @@ class TopicWriter(StatelessSinkPartition[KeyValue]):
         """Send the messages; return once the broker has acknowledged every one of them."""
         if not items:
             return
-        produce = self._producer.produce
-        for key, value in items:
-            while True:
-                try:
-                    produce(self._topic, value=value, key=key, on_delivery=self._delivered)
-                    break
-                except BufferError:
-                    self._producer.poll(0.05)
+        pending: list[dict[str, Any]] = [{"key": key, "value": value} for key, value in items]
+        while pending:
+            # One call queues the whole list; what does not fit is marked "Queue full" (always
+            # a tail: the queue fills in order) and retried once the queue drained a little.
+            queued = self._producer.produce_batch(self._topic, pending, on_delivery=self._delivered)
+            if queued == len(pending):
+                break
+            refused = [message for message in pending if "_error" in message]
+            for message in refused:
+                error: KafkaError = message.pop("_error")
+                if error.code() != KafkaError._QUEUE_FULL:
+                    raise KafkaException(error)
+            self._producer.poll(0.05)
+            pending = refused
         self._producer.flush()
         if self._errors:
             errors, self._errors = self._errors, []

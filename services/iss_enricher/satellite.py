@@ -102,12 +102,13 @@ class SatelliteLogic(StatefulBatchLogic[RawPosition, Output, SatelliteState]):
         rules = self._rules
         windows = state.windows
         for raw in values:
-            state.track, enriched = advance(state.track, raw, rules, now)
+            moment = raw.event_time.timestamp()
+            state.track, enriched = advance(state.track, raw, rules, now, moment)
             if enriched is None:
                 metrics.DUPLICATES_DROPPED.inc()
                 continue
             positions.append(enriched)
-            window_id = self._window_id(raw.event_time.timestamp())
+            window_id = self._window_id(moment)
             if state.closed_through is not None and window_id <= state.closed_through:
                 metrics.LATE_FOR_AGGREGATE.inc()
                 continue
@@ -121,8 +122,8 @@ class SatelliteLogic(StatefulBatchLogic[RawPosition, Output, SatelliteState]):
 
     def _close_through(self, watermark: float, out: list[aggregate.WindowAggregate]) -> None:
         state = self._state
-        if not state.windows:
-            return
+        if not state.windows or self._window_end(min(state.windows)) > watermark:
+            return  # the usual case: the oldest open window is still open
         for window_id in sorted(state.windows):
             if self._window_end(window_id) > watermark:
                 break

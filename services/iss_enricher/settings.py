@@ -28,7 +28,7 @@ class EnricherSettings(BaseSettings):
     """Topic rejected records go to."""
     consumer_group: str = "iss-enricher"
     """Group id the consumed offsets are committed under (kafka-exporter lag)."""
-    kafka_batch_size: int = Field(1000, ge=1)
+    kafka_batch_size: int = Field(4000, ge=1)
     """Most messages read per partition poll."""
     kafka_tail: bool = True
     """Wait for new records at the end of the topic; false stops at the end (batch runs)."""

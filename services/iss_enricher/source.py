@@ -35,6 +35,17 @@ class _MessagesPartition(StatefulSourcePartition[Message, int | None]):
         if inner._eof or (self._stop is not None and self._stop.is_set()):
             raise StopIteration()
         messages = inner._consumer.consume(inner._batch_size, 0.001)
+        batch = [message for message in messages if message.error() is None]
+        if len(batch) == len(messages):  # the usual case: no errors, offsets ascending
+            last_offset = batch[-1].offset() if batch else None
+            if last_offset is not None:
+                inner._offset = last_offset + 1  # resume after the last message read
+            return batch
+        return self._sift(messages)
+
+    def _sift(self, messages: list[Message]) -> list[Message]:
+        """Messages mixed with errors: keep the messages, log the errors, note an EOF."""
+        inner = self._inner
         batch: list[Message] = []
         last_offset: int | None = None
         for message in messages:
