@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from datetime import timedelta
@@ -28,6 +29,8 @@ from iss_runtime import logs
 logger = logging.getLogger(__name__)
 
 SWITCH_INTERVAL_SECONDS = 0.0005
+GC_THRESHOLD = (50_000, 20, 100)
+"""Cyclic collection thresholds (generation 0, 1, 2); Python's defaults are (700, 10, 10)."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -116,6 +119,22 @@ def recovery_config(
     return RecoveryConfig(directory, backup)  # type: ignore[no-untyped-call]
 
 
+def tune_garbage_collector() -> None:
+    """Fewer, cheaper cyclic garbage collections.
+
+    The outputs allocate several containers per record (row tuples, message dicts, lists),
+    almost none of them in reference cycles, so reference counting frees them and the cyclic
+    collector finds nothing; with Python's default threshold it still runs every 700 net
+    allocations and, every so often, walks every object the process holds. Here it runs every
+    50,000, and the objects that exist before the dataflow starts (imported modules, settings)
+    are frozen out of its walks. In the benchmark this was worth 0 to 15 % more records a
+    second, within the machine's noise on some runs.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD[0], GC_THRESHOLD[1], GC_THRESHOLD[2])
+
+
 def _interrupted(exc: BaseException | None) -> bool:
     """The failure is (caused by) KeyboardInterrupt, possibly wrapped by Bytewax."""
     seen = 0
@@ -164,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     # 5 ms switch interval it would wait up to that long for the GIL after each reply while the
     # worker thread encodes messages; 0.5 ms lets it carry on almost at once.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    tune_garbage_collector()
     # SIGTERM (Kubernetes) and Ctrl-C end the input; the dataflow drains and exits 0. A second
     # signal stops at once. Either way the sinks have written whole batches only, and a restart
     # resumes from the last snapshot.
