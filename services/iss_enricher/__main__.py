@@ -127,8 +127,8 @@ def tune_garbage_collector() -> None:
     collector finds nothing; with Python's default threshold it still runs every 700 net
     allocations and, every so often, walks every object the process holds. Here it runs every
     50,000, and the objects that exist before the dataflow starts (imported modules, settings)
-    are frozen out of its walks. In the benchmark this was worth 0 to 15 % more records a
-    second, within the machine's noise on some runs.
+    are frozen out of its walks. In interleaved benchmark runs this gave between no
+    difference and 18 % more records a second (run-to-run noise there is about 15 %).
     """
     gc.collect()
     gc.freeze()
