@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -193,8 +194,11 @@ def main(argv: list[str] | None = None) -> None:
     except BaseException as exc:
         if not _interrupted(exc):
             raise
-        logger.warning("stopped at once by a second signal")
-        raise SystemExit(130) from None
+        logger.warning("stopped at once by a second signal; batches not committed are replayed")
+        logging.shutdown()
+        # Not SystemExit: the interpreter would wait at exit for the positions output's helper
+        # thread, which may be retrying a database that is down.
+        os._exit(130)
     logger.info("stopped" if stop.is_set() else "the input ended")
 
 

@@ -11,7 +11,7 @@ sum.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from typing import Any
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
@@ -28,27 +28,39 @@ def encode_enriched(positions: list[EnrichedPosition]) -> list[KeyValue]:
 
 
 class PositionsOutPartition(StatelessSinkPartition[list[EnrichedPosition]]):
-    """One worker's positions output: its database writer, its producer and a helper thread."""
+    """One worker's positions output: its database writer and its producer."""
 
     def __init__(self, store: PositionsWriter, publish: TopicWriter) -> None:
         self._store = store
         self._publish = publish
-        self._helper = ThreadPoolExecutor(1, thread_name_prefix="positions-store")
 
     def write_batch(self, items: list[list[EnrichedPosition]]) -> None:
         # All the lists Bytewax hands over at once go into one transaction and one flush.
         positions = [position for batch in items for position in batch]
         if not positions:
             return
-        stored = self._helper.submit(self._store.write_positions, positions)
+        failure: list[BaseException] = []
+
+        def store() -> None:
+            try:
+                self._store.write_positions(positions)
+            except BaseException as exc:  # handed to the worker thread below
+                failure.append(exc)
+
+        # A daemon thread per batch (a batch takes tens of milliseconds; starting a thread,
+        # tens of microseconds): if a second stop signal abandons a write that is waiting for
+        # a database that is down, the process can still exit.
+        helper = threading.Thread(target=store, name="positions-store", daemon=True)
+        helper.start()
         try:
             self._publish.write_messages(encode_enriched(positions))
         finally:
             # Even when publishing failed, the database write is not left running on its own.
-            stored.result()
+            helper.join()
+        if failure:
+            raise failure[0]
 
     def close(self) -> None:
-        self._helper.shutdown(wait=True)
         self._store.close()
         self._publish.close()
 

@@ -415,6 +415,28 @@ def test_a_stop_signal_drains_the_enricher_which_resumes_without_replaying_anyth
     assert pipeline.rows("SELECT sum(samples)::int FROM positions_1m") == [(len(track),)]
 
 
+def test_a_second_stop_signal_ends_an_enricher_that_waits_for_a_database_that_is_down(
+    pipeline: Pipeline, enricher_log: Path
+) -> None:
+    pipeline.produce(keyed([p.position for p in sgp4_track(TLE_EPOCH, 20, 1.0)]))
+    pipeline.dsn = f"postgresql://nobody@127.0.0.1:{free_port()}/nothing"  # nothing listens
+    process = pipeline.start(log=enricher_log)
+    try:
+        deadline = time.monotonic() + 60
+        while "write to positions failed" not in enricher_log.read_text():
+            assert process.poll() is None
+            assert time.monotonic() < deadline, "the enricher never tried to write"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(3)  # the batch is held (not dropped) until the database is back
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 130
+    finally:
+        stop(process)
+    assert "stopped at once by a second signal" in enricher_log.read_text()
+
+
 def test_a_database_outage_mid_stream_loses_nothing(
     pipeline: Pipeline, postgres: Any, enricher_log: Path
 ) -> None:
