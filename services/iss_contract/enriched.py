@@ -46,10 +46,20 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
 
     def _record(self) -> _EnrichedRecord:
         raw = self.raw
+        # Timestamps are UTC already but for a caller's own datetimes; check without a call.
+        event_time = raw.event_time
+        if event_time.tzinfo is not UTC:
+            event_time = _utc(event_time)
+        produced_at = raw.produced_at
+        if produced_at is not None and produced_at.tzinfo is not UTC:
+            produced_at = _utc(produced_at)
+        enriched_at = self.enriched_at
+        if enriched_at.tzinfo is not UTC:
+            enriched_at = _utc(enriched_at)
         return _EnrichedRecord(
             raw.norad_id,
             raw.name,
-            _utc(raw.event_time),
+            event_time,
             raw.latitude,
             raw.longitude,
             raw.altitude_km,
@@ -59,7 +69,7 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
             raw.source,
             raw.producer_id,
             raw.sequence,
-            None if raw.produced_at is None else _utc(raw.produced_at),
+            produced_at,
             self.ground_speed_kmh,
             self.heading_deg,
             self.orbital_speed_kmh,
@@ -69,14 +79,12 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
             self.satellite_sunlit,
             self.local_solar_time_h,
             self.footprint_radius_km,
-            _utc(self.enriched_at),
+            enriched_at,
         )
 
 
 def _utc(moment: datetime) -> datetime:
     """The instant in UTC, so that msgspec writes it with a `Z` (it writes any other offset)."""
-    if moment.tzinfo is UTC:
-        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("naive datetime: every timestamp on the wire must be timezone-aware")
     return moment.astimezone(UTC)

@@ -16,6 +16,10 @@ Source = Literal["wheretheiss", "open-notify", "sgp4"]
 SOURCES: tuple[Source, ...] = ("wheretheiss", "open-notify", "sgp4")
 Visibility = Literal["daylight", "eclipsed"]
 
+_KEYS_KEPT = 100_000
+_KEYS: dict[int, bytes] = {}
+"""Kafka keys by NORAD id, made once each (the whole catalogue is about 60,000 objects)."""
+
 
 class RawPosition(msgspec.Struct, frozen=True, gc=False):
     """One observed or propagated position of one satellite.
@@ -43,7 +47,12 @@ class RawPosition(msgspec.Struct, frozen=True, gc=False):
     @property
     def key(self) -> bytes:
         """The Kafka key: the NORAD id in ASCII decimal."""
-        return str(self.norad_id).encode("ascii")
+        key = _KEYS.get(self.norad_id)
+        if key is None:
+            key = str(self.norad_id).encode("ascii")
+            if len(_KEYS) < _KEYS_KEPT:
+                _KEYS[self.norad_id] = key
+        return key
 
     def to_dict(self) -> dict[str, Any]:
         return {
