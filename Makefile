@@ -69,7 +69,8 @@ check-generated: $(STAMP) ## fail when generated files are stale
 test: install lint check-generated ## the full suite against real local services
 	$(BIN)/pytest
 
-BENCHMARKS := bench-producer bench-enricher bench-operator bench-dashboards bench-liveview
+BENCHMARKS := bench-producer bench-enricher bench-enricher-parts bench-operator bench-dashboards \
+              bench-liveview
 
 .PHONY: bench $(BENCHMARKS)
 bench: $(BENCHMARKS) ## every benchmark (each starts its own services and prints its figures)
@@ -79,6 +80,9 @@ bench-producer: $(STAMP) ## constellation throughput on one core; single-ISS tic
 
 bench-enricher: $(STAMP) ## Kafka -> enrichment -> PostgreSQL throughput next to its ceiling; latency; memory
 	$(BIN)/python benchmarks/enricher_bench.py
+
+bench-enricher-parts: $(STAMP) ## per-record cost of decoding, encoding and the database merge
+	$(BIN)/python benchmarks/enricher_parts_bench.py
 
 bench-operator: $(STAMP) ## threshold-to-restart time, API requests per check, memory with 50 Pipelines
 	$(BIN)/python benchmarks/operator_bench.py
