@@ -217,10 +217,10 @@ def merge_staged(cur: psycopg.Cursor[Any]) -> int:
 
     The merge first tries a plain INSERT under a savepoint: in the steady state none of the rows
     is stored yet, and a plain INSERT costs the server about a quarter less than INSERT ...
-    ON CONFLICT (benchmarks/enricher_parts_bench.py). If any row is already stored (a replay after a restart, a redelivered batch), that
-    INSERT fails on the primary key, rolls back to the savepoint, and the batch is merged with
-    INSERT ... ON CONFLICT DO NOTHING. Either way the table ends up with exactly the rows
-    ON CONFLICT DO NOTHING alone would give.
+    ON CONFLICT (benchmarks/enricher_parts_bench.py). If any row is already stored (a replay
+    after a restart, a redelivered batch), that INSERT fails on the primary key, rolls back to
+    the savepoint, and the batch is merged with INSERT ... ON CONFLICT DO NOTHING. Either way the
+    table ends up with exactly the rows ON CONFLICT DO NOTHING alone would give.
     """
     try:
         with cur.connection.transaction():
