@@ -10,33 +10,15 @@ import pytest
 
 from iss_contract.deadletter import DeadLetter, Reason
 from iss_contract.enriched import EnrichedPosition
-from iss_contract.raw import RawPosition
 from iss_contract.schemas import load
+from tests.iss_contract.test_validate import NOW, a_position
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 11, 21, 15, 0, 0, tzinfo=UTC)
-
 
 def an_enriched_position(**raw_fields: object) -> EnrichedPosition:
-    fields: dict[str, object] = {
-        "norad_id": 25544,
-        "event_time": NOW,
-        "latitude": 51.5,
-        "longitude": -0.1,
-        "source": "wheretheiss",
-        "producer_id": "test",
-        "sequence": 7,
-        "produced_at": NOW,
-        "name": "ISS (ZARYA)",
-        "altitude_km": 418.0,
-        "velocity_kmh": 27_580.0,
-        "visibility": "daylight",
-        "footprint_km": 4_500.0,
-    }
-    fields.update(raw_fields)
     return EnrichedPosition(
-        raw=RawPosition(**fields),  # type: ignore[arg-type]
+        raw=a_position(**raw_fields),
         ground_speed_kmh=24_830.5,
         heading_deg=51.2,
         orbital_speed_kmh=27_580.0,
