@@ -577,3 +577,55 @@ def test_two_processes_share_the_partitions_and_store_every_row(
     assert sum(consumed) == total
     # State is per satellite whichever process read it: one speedless first position each.
     assert pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL") == [(6,)]
+
+
+def test_two_killed_processes_resume_from_their_recovery_stores_without_losing_rows(
+    pipeline: Pipeline, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    pipeline.raw = make_topic(2)
+    tracks = [
+        [replace(p.position, norad_id=norad_id) for p in sgp4_track(TLE_EPOCH, 250, 1.0)]
+        for norad_id in range(25544, 25550)
+    ]
+    interleaved = [position for moment in zip(*tracks, strict=True) for position in moment]
+    feeder = Feeder(pipeline, interleaved, rate=150.0)
+    feeder.start()
+    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(2))
+
+    def start_both() -> list[subprocess.Popen[bytes]]:
+        return [
+            pipeline.start(
+                "-i", str(i), "-a", addresses, "-r", str(tmp_path / f"recovery-{i}"),
+                "--metrics-port", str(free_port()), log=tmp_path / f"enricher-{i}.log",
+            )
+            for i in range(2)
+        ]  # fmt: skip
+
+    processes = start_both()
+    try:
+        pipeline.wait_for_rows(600, 60, lambda: all(p.poll() is None for p in processes))
+        for process in processes:
+            process.send_signal(signal.SIGKILL)
+        for process in processes:
+            process.wait(10)
+        killed_at = pipeline.count()
+        assert killed_at < len(interleaved), "the kill came too late to interrupt anything"
+        time.sleep(2.0)
+        processes = start_both()
+        feeder.join(60)
+        pipeline.wait_for_rows(
+            len(interleaved), 120, lambda: all(p.poll() is None for p in processes)
+        )
+    finally:
+        for process in processes:
+            stop(process)
+        for i in range(2):
+            log = tmp_path / f"enricher-{i}.log"
+            if log.exists():
+                print(log.read_text()[-3000:])
+    assert pipeline.count() == len(interleaved)
+    # Every satellite's track survived the kill, whichever process held it.
+    assert pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL") == [(6,)]
+    # Both resumed from their snapshots, not from the start of the topic.
+    published = pipeline.topic_values(pipeline.enriched, len(interleaved) + killed_at, timeout=10)
+    assert len(interleaved) <= len(published) < len(interleaved) + killed_at
