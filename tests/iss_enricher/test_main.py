@@ -354,26 +354,48 @@ class Feeder(threading.Thread):
         assert producer.flush(30) == 0
 
 
+def interrupt_and_resume(
+    pipeline: Pipeline,
+    track: list[RawPosition],
+    recovery: Path,
+    log: Path,
+    interrupt: Callable[[subprocess.Popen[bytes]], None],
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Feed the track at 150/s to an enricher with a recovery store, `interrupt` it after 600
+    rows, start it again on the same store and wait until every position is stored.
+
+    Returns the running second process and the row count right after the interruption.
+    """
+    feeder = Feeder(pipeline, track, rate=150.0)
+    feeder.start()
+    process = pipeline.start("-r", str(recovery), log=log)
+    try:
+        pipeline.wait_for_rows(600, 60, lambda: process.poll() is None)
+        interrupt(process)
+        interrupted_at = pipeline.count()
+        assert interrupted_at < len(track), "the interruption came too late to interrupt anything"
+        process = pipeline.start("-r", str(recovery), log=log)
+        feeder.join(60)
+        pipeline.wait_for_rows(len(track), 120, lambda: process.poll() is None)
+    except BaseException:
+        stop(process)
+        raise
+    return process, interrupted_at
+
+
 def test_a_killed_enricher_resumes_from_its_recovery_store_without_losing_rows(
     pipeline: Pipeline, tmp_path: Path, enricher_log: Path
 ) -> None:
     recovery = tmp_path / "recovery"
     track = [p.position for p in sgp4_track(TLE_EPOCH, 1500, 1.0)]
-    feeder = Feeder(pipeline, track, rate=150.0)
-    feeder.start()
-    process = pipeline.start("-r", str(recovery), log=enricher_log)
-    try:
-        pipeline.wait_for_rows(600, 60, lambda: process.poll() is None)
+
+    def kill(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-        killed_at = pipeline.count()
-        assert killed_at < len(track), "the kill came too late to interrupt anything"
         time.sleep(2.0)
-        process = pipeline.start("-r", str(recovery), log=enricher_log)
-        feeder.join(60)
-        pipeline.wait_for_rows(len(track), 120, lambda: process.poll() is None)
-    finally:
-        stop(process)
+
+    process, killed_at = interrupt_and_resume(pipeline, track, recovery, enricher_log, kill)
+    stop(process)
     assert pipeline.count() == len(track)
     # The restored state carried the track across the kill: only the very first position of
     # the satellite lacks a ground speed.
@@ -388,20 +410,16 @@ def test_a_killed_enricher_resumes_from_its_recovery_store_without_losing_rows(
 def test_a_stop_signal_drains_the_enricher_which_resumes_without_replaying_anything(
     pipeline: Pipeline, tmp_path: Path, enricher_log: Path
 ) -> None:
-    recovery = tmp_path / "recovery"
     track = [p.position for p in sgp4_track(TLE_EPOCH, 1500, 1.0)]
-    feeder = Feeder(pipeline, track, rate=150.0)
-    feeder.start()
-    process = pipeline.start("-r", str(recovery), log=enricher_log)
-    try:
-        pipeline.wait_for_rows(600, 60, lambda: process.poll() is None)
+
+    def terminate(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
-        stopped_at = pipeline.count()
-        assert stopped_at < len(track), "the stop came too late to interrupt anything"
-        process = pipeline.start("-r", str(recovery), log=enricher_log)
-        feeder.join(60)
-        pipeline.wait_for_rows(len(track), 120, lambda: process.poll() is None)
+
+    process, _ = interrupt_and_resume(
+        pipeline, track, tmp_path / "recovery", enricher_log, terminate
+    )
+    try:
         process.send_signal(signal.SIGINT)
         assert process.wait(15) == 0
     finally:
