@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGES := services/iss_contract services/iss_runtime services/iss_producer services/iss_enricher \
-            services/iss_liveview services/iss_cli operator/iss_operator \
+            services/iss_liveview services/iss_cli services/iss_passes operator/iss_operator \
             dashboards/iss_dashboards hack/iss_devstack
 
 .PHONY: help
@@ -29,12 +29,16 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create the virtualenv and install the project
 
 .PHONY: install
-install: $(STAMP) ## fetch and build every service binary the stack and tests use (cached by version)
+install: $(STAMP) ## fetch and build every service binary and container image the stack and tests use (cached)
 	$(BIN)/iss-devstack install
+
+.PHONY: images
+images: $(STAMP) ## build every container image here from Debian packages, no registry (layers reused)
+	$(BIN)/iss-devstack images
 
 .PHONY: up
 up: $(STAMP) ## run the whole pipeline locally: Kafka, PostgreSQL, Prometheus, producer, enricher, live view
-	$(BIN)/iss-devstack install --no-controlplane --no-browser
+	$(BIN)/iss-devstack install --no-controlplane --no-browser --no-images
 	$(BIN)/iss-devstack up
 
 .PHONY: down
@@ -48,6 +52,15 @@ reset: ## stop everything and delete the local stack's data
 .PHONY: status
 status: $(STAMP) ## components, freshness, lag, latest position of the local stack
 	$(BIN)/iss-tracker status --local
+
+.PHONY: cluster-up
+cluster-up: $(STAMP) ## the Kubernetes-native system on this machine: a real node, the images, the chart
+	$(BIN)/iss-devstack install --no-browser
+	$(BIN)/iss-devstack cluster-up
+
+.PHONY: cluster-down
+cluster-down: ## stop everything `make cluster-up` started; the node leaves nothing behind
+	@if [ -x $(BIN)/iss-devstack ]; then $(BIN)/iss-devstack cluster-down; else echo "nothing to stop"; fi
 
 .PHONY: lint
 lint: $(STAMP) ## ruff and mypy --strict
@@ -66,11 +79,11 @@ check-generated: $(STAMP) ## fail when generated files are stale
 	bash hack/sync-chart-files.sh --check
 
 .PHONY: test
-test: install lint check-generated ## the full suite against real local services
-	$(BIN)/pytest
+test: install lint check-generated ## the full suite against real local services (three pytest streams at once)
+	$(BIN)/python -m iss_devstack.testrun $(PYTEST_ARGS)
 
 BENCHMARKS := bench-producer bench-enricher bench-enricher-parts bench-operator bench-dashboards \
-              bench-liveview
+              bench-liveview bench-passes bench-node bench-kafka-security
 
 .PHONY: bench $(BENCHMARKS)
 bench: $(BENCHMARKS) ## every benchmark (each starts its own services and prints its figures)
@@ -84,7 +97,7 @@ bench-enricher: $(STAMP) ## Kafka -> enrichment -> PostgreSQL throughput next to
 bench-enricher-parts: $(STAMP) ## per-record cost of decoding, encoding and the database merge
 	$(BIN)/python benchmarks/enricher_parts_bench.py
 
-bench-operator: $(STAMP) ## threshold-to-restart time, API requests per check, memory with 50 Pipelines
+bench-operator: $(STAMP) ## restart latency, outage recovery, SIGTERM exit, API requests and memory with 50 Pipelines
 	$(BIN)/python benchmarks/operator_bench.py
 
 bench-dashboards: $(STAMP) ## geomap and KPI queries over 30 days of 1 Hz data
@@ -92,3 +105,12 @@ bench-dashboards: $(STAMP) ## geomap and KPI queries over 30 days of 1 Hz data
 
 bench-liveview: $(STAMP) ## Kafka-to-browser latency through the live view
 	$(BIN)/python benchmarks/liveview_latency.py
+
+bench-passes: $(STAMP) ## pass predictions for 1,000 satellites over one observer for 24 h, one core
+	$(BIN)/python benchmarks/passes_bench.py
+
+bench-node: $(STAMP) ## the local node: install to first row, frozen enricher to fresh rows, memory
+	$(BIN)/python benchmarks/node_bench.py
+
+bench-kafka-security: $(STAMP) ## producer and enricher throughput over SASL_SSL + SCRAM next to plaintext
+	$(BIN)/python benchmarks/kafka_security_bench.py

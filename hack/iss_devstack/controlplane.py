@@ -50,6 +50,11 @@ CONTROLLERS = (
     "ttl-after-finished-controller",
 )
 """What runs without nodes. Scheduling, node and cloud controllers have nothing to act on."""
+NODE_CONTROLLERS = (
+    "persistentvolume-binder-controller",
+    "persistentvolume-protection-controller",
+)
+"""Added when a node joins: its PersistentVolumeClaims get bound (iss_devstack.nodevolumes)."""
 PROCESS_NAMES = ("etcd", "kube-apiserver", "kube-controller-manager")
 START_TIMEOUT = 180.0
 """Generous: the machines that run the tests share two cores between many jobs."""
@@ -77,13 +82,17 @@ class ControlPlane:
         *,
         etcd_port: int | None = None,
         apiserver_port: int | None = None,
+        advertise_address: str | None = None,
     ) -> None:
         self.settings = settings
         self.data_dir = data_dir
         self.etcd_port = etcd_port
         self.apiserver_port = apiserver_port
+        self.advertise_address = advertise_address
+        """With a node: the address pods reach the API server on (the `kubernetes` Service)."""
         self.binaries: Binaries | None = None
         self._processes: dict[str, Process] = {}
+        self._etcd_peer_port: int | None = None
 
     @classmethod
     def for_tests(cls, settings: DevstackSettings, data_dir: Path) -> ControlPlane:
@@ -199,6 +208,24 @@ class ControlPlane:
         self.stop()
         return [name for name in reversed(PROCESS_NAMES) if stop_pid_file(self.pid_path(name))]
 
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (etcd or kube-apiserver), as a crash would; see `revive`."""
+        process = self._processes.pop(name)
+        if process.popen is not None:
+            process.popen.kill()
+            process.popen.wait()
+
+    def revive(self, name: str) -> None:
+        """Start a killed process again on its old port and data, and wait until it serves."""
+        starts = {"etcd": self._start_etcd, "kube-apiserver": self._start_apiserver}
+        starts[name]()
+
+    def send_signal(self, name: str, sig: signal.Signals) -> None:
+        """Signal one process: SIGSTOP freezes it (sockets stay open), SIGCONT thaws it."""
+        popen = self._processes[name].popen
+        if popen is not None:
+            popen.send_signal(sig)
+
     def running(self) -> list[str]:
         """Names of the processes this object started that are still alive."""
         return [name for name, process in self._processes.items() if process.alive()]
@@ -294,7 +321,9 @@ class ControlPlane:
     def _start_etcd(self) -> None:
         binaries = self._binaries()
         client_url = f"http://127.0.0.1:{self._port('etcd_port')}"
-        peer_url = f"http://127.0.0.1:{free_port()}"
+        if self._etcd_peer_port is None:
+            self._etcd_peer_port = free_port()
+        peer_url = f"http://127.0.0.1:{self._etcd_peer_port}"
         process = self._spawn(
             "etcd",
             [
@@ -327,7 +356,7 @@ class ControlPlane:
                 binaries.kube_apiserver,
                 f"--etcd-servers=http://127.0.0.1:{self._port('etcd_port')}",
                 "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                *self._advertise_flags(),
                 f"--secure-port={self._port('apiserver_port')}",
                 f"--cert-dir={self.data_dir / 'apiserver-certs'}",
                 f"--tls-cert-file={pki.serving_cert}",
@@ -339,9 +368,11 @@ class ControlPlane:
                 f"--service-account-signing-key-file={pki.service_account_key}",
                 f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
                 "--allow-privileged=true",
-                # No endpoints for the `kubernetes` Service: a loopback address is invalid
-                # there, and nothing in this pod-less cluster would reach it.
-                "--endpoint-reconciler-type=none",
+                # `kubectl logs` and `exec` on a node's pods: the API server calls the kubelet.
+                f"--kubelet-client-certificate={pki.admin_cert}",
+                f"--kubelet-client-key={pki.admin_key}",
+                # The node's name resolves nowhere; its address is what the API server dials.
+                "--kubelet-preferred-address-types=InternalIP",
                 # The ServiceAccount admission plugin stays on (unlike envtest): the
                 # controller manager creates each namespace's default ServiceAccount.
                 "--profiling=false",
@@ -352,6 +383,17 @@ class ControlPlane:
             START_TIMEOUT,
             f"{self.server}/readyz answers ok",
         )
+
+    def _controllers(self) -> tuple[str, ...]:
+        return CONTROLLERS if self.advertise_address is None else CONTROLLERS + NODE_CONTROLLERS
+
+    def _advertise_flags(self) -> list[str]:
+        if self.advertise_address is None:
+            # No endpoints for the `kubernetes` Service: a loopback address is invalid there,
+            # and nothing in a pod-less cluster would reach it.
+            return ["--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none"]
+        # The node forwards this address to the loopback listener (iss_devstack.nodeforward).
+        return [f"--advertise-address={self.advertise_address}", "--endpoint-reconciler-type=lease"]
 
     def _start_controller_manager(self) -> None:
         binaries = self._binaries()
@@ -380,7 +422,7 @@ class ControlPlane:
                 f"--root-ca-file={pki.ca_cert}",
                 "--use-service-account-credentials=true",
                 "--leader-elect=false",
-                f"--controllers={','.join(CONTROLLERS)}",
+                f"--controllers={','.join(self._controllers())}",
                 "--profiling=false",
             ],
         )

@@ -1,7 +1,9 @@
-"""The control plane's binaries, built from Go modules once per version and cached.
+"""The control plane's and the node's binaries, built from Go modules once per version and cached.
 
 etcd, kube-apiserver, kube-controller-manager and kubectl come from the module in
-hack/controlplane (its go.mod pins k8s.io/kubernetes); helm from its own module.
+hack/controlplane (its go.mod pins k8s.io/kubernetes); kubelet, kube-scheduler and kube-proxy
+from the same module (its `tool` lines keep their dependencies); helm and CoreDNS from their own
+modules.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ KUBERNETES_PACKAGES = (
     "k8s.io/kubernetes/cmd/kubectl",
 )
 KUBERNETES_COMMANDS = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
+NODE_PACKAGES = (
+    "k8s.io/kubernetes/cmd/kubelet",
+    "k8s.io/kubernetes/cmd/kube-scheduler",
+    "k8s.io/kubernetes/cmd/kube-proxy",
+)
+NODE_COMMANDS = ("kubelet", "kube-scheduler", "kube-proxy")
+COREDNS_MODULE = "github.com/coredns/coredns"
 MIN_GO = (1, 21)
 """Oldest Go that fetches the toolchain a go.mod asks for by itself (GOTOOLCHAIN=auto)."""
 HEARTBEAT_SECONDS = 60.0
@@ -124,6 +133,65 @@ def ensure_binaries(settings: DevstackSettings, env: Mapping[str, str] | None = 
         kube_controller_manager=kube_bin / "kube-controller-manager",
         kubectl=kube_bin / "kubectl",
         helm=helm_bin / "helm",
+    )
+
+
+@dataclass(frozen=True)
+class NodeBinaries:
+    """Paths of the node's executables."""
+
+    kubelet: Path
+    kube_scheduler: Path
+    kube_proxy: Path
+    coredns: Path
+
+
+def ensure_node_binaries(
+    settings: DevstackSettings, env: Mapping[str, str] | None = None
+) -> NodeBinaries:
+    """The node's cached binaries, building whatever is missing (minutes, once per version)."""
+    environ = dict(os.environ if env is None else env)
+    node_bin = settings.cache("node", settings.kubernetes_version) / "bin"
+    coredns_bin = settings.cache("coredns", settings.coredns_version) / "bin"
+    kube_flags = kubernetes_ldflags(settings.kubernetes_version)
+    with _build_lock(node_bin):
+        if not _is_built(node_bin, NODE_COMMANDS, kube_flags):
+            _check_pinned_version(settings.kubernetes_version)
+            _build(
+                find_go(environ),
+                ["build", "-trimpath", f"-ldflags={kube_flags}", "-o", "{out}/", *NODE_PACKAGES],
+                cwd=GO_MODULE_DIR,
+                target=node_bin,
+                expected=NODE_COMMANDS,
+                recipe=kube_flags,
+                env=environ,
+                what=(
+                    f"building kubelet, kube-scheduler and kube-proxy "
+                    f"{settings.kubernetes_version} from Go modules "
+                    "(3 to 6 minutes on 2 cores; once per version)"
+                ),
+            )
+    with _build_lock(coredns_bin):
+        if not _is_built(coredns_bin, ("coredns",), None):
+            _build(
+                find_go(environ),
+                ["install", "-trimpath", f"{COREDNS_MODULE}@{settings.coredns_version}"],
+                cwd=coredns_bin.parent,
+                target=coredns_bin,
+                expected=("coredns",),
+                recipe=settings.coredns_version,
+                env=environ,
+                gobin=True,
+                what=(
+                    f"building CoreDNS {settings.coredns_version} from Go modules "
+                    "(3 to 6 minutes on 2 cores with a cold Go cache; once per version)"
+                ),
+            )
+    return NodeBinaries(
+        kubelet=node_bin / "kubelet",
+        kube_scheduler=node_bin / "kube-scheduler",
+        kube_proxy=node_bin / "kube-proxy",
+        coredns=coredns_bin / "coredns",
     )
 
 

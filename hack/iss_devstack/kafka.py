@@ -6,10 +6,12 @@ import base64
 import shutil
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from iss_contract.limits import MAX_MESSAGE_BYTES
 from iss_devstack.errors import DevstackError
 from iss_devstack.procs import Process, free_port, port_open, run
 from iss_devstack.progress import step
@@ -63,16 +65,41 @@ def ensure_installed(settings: DevstackSettings) -> Path:
     return libs
 
 
+@dataclass(frozen=True)
+class SecureListener:
+    """A second listener, SASL_SSL with SCRAM-SHA-512, and ACLs enforced on it.
+
+    `keystore` is one PEM file holding the broker's certificate chain and its unencrypted PKCS#8
+    key. The plaintext listener stays for administration: its clients (ANONYMOUS) are super users.
+    """
+
+    port: int
+    keystore: Path
+
+
 class Kafka:
-    """A single-node KRaft broker bound to 127.0.0.1, with its data in `data_dir`."""
+    """A single-node KRaft broker bound to 127.0.0.1, with its data in `data_dir`.
+
+    A second listener, also on 127.0.0.1, advertises the local node's address (`node_port`):
+    pods on the node reach it there through the node's forwarder (iss_devstack.nodeforward),
+    and get that address back in metadata, where 127.0.0.1 would be their own loopback.
+    """
 
     def __init__(
-        self, settings: DevstackSettings, data_dir: Path, port: int, controller_port: int
+        self,
+        settings: DevstackSettings,
+        data_dir: Path,
+        port: int,
+        controller_port: int,
+        node_port: int | None = None,
+        secure: SecureListener | None = None,
     ) -> None:
         self.settings = settings
+        self.secure = secure
         self.data_dir = data_dir
         self.port = port
         self.controller_port = controller_port
+        self.node_port = node_port if node_port is not None else settings.kafka_node_port
         self.process = Process(
             name="kafka",
             argv=[],
@@ -82,29 +109,66 @@ class Kafka:
 
     @classmethod
     def for_tests(cls, settings: DevstackSettings, data_dir: Path) -> Kafka:
-        return cls(settings, data_dir, free_port(), free_port())
+        return cls(settings, data_dir, free_port(), free_port(), free_port())
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def node_bootstrap(self) -> str:
+        """bootstrap.servers for pods on the local node."""
+        return f"{self.settings.node_address}:{self.node_port}"
+
+    @property
+    def secure_bootstrap(self) -> str:
+        if self.secure is None:
+            raise DevstackError("this broker has no SASL_SSL listener")
+        return f"127.0.0.1:{self.secure.port}"
+
+    def _secure_lines(self) -> list[str]:
+        if self.secure is None:
+            return []
+        return [
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            "listener.name.sasl_ssl.ssl.keystore.type=PEM",
+            f"listener.name.sasl_ssl.ssl.keystore.location={self.secure.keystore}",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            "super.users=User:ANONYMOUS",
+        ]
+
     def _write_config(self) -> Path:
         logs = self.data_dir / "logs"
         config = self.data_dir / "server.properties"
+        listeners = [f"PLAINTEXT://127.0.0.1:{self.port}", f"NODE://127.0.0.1:{self.node_port}"]
+        advertised = [f"PLAINTEXT://127.0.0.1:{self.port}", f"NODE://{self.node_bootstrap}"]
+        protocols = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,NODE:PLAINTEXT"
+        if self.secure is not None:
+            secure = f"SASL_SSL://127.0.0.1:{self.secure.port}"
+            listeners.append(secure)
+            advertised.append(secure)
+            protocols += ",SASL_SSL:SASL_SSL"
         config.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"listeners={','.join(listeners)},"
                     f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    f"advertised.listeners={','.join(advertised)}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"listener.security.protocol.map={protocols}",
+                    *self._secure_lines(),
                     f"log.dirs={logs}",
                     "num.partitions=1",
+                    # Every topic's max.message.bytes (iss_contract.limits), set explicitly on
+                    # the topics it creates as well.
+                    f"message.max.bytes={MAX_MESSAGE_BYTES}",
                     "auto.create.topics.enable=true",
                     "offsets.topic.replication.factor=1",
                     "offsets.topic.num.partitions=4",
@@ -164,7 +228,8 @@ class Kafka:
         self, name: str, partitions: int = 1, config: dict[str, str] | None = None
     ) -> None:
         admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
-        topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})
+        topic_config = {"max.message.bytes": str(MAX_MESSAGE_BYTES), **(config or {})}
+        topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=topic_config)
         for future in admin.create_topics([topic], operation_timeout=30).values():
             try:
                 future.result(timeout=60)

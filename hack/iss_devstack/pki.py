@@ -285,3 +285,34 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) 
             serialization.NoEncryption(),
         )
     )
+
+
+def ensure_client_cert(
+    pki: Pki, name: str, *, user: str, group: str | None = None
+) -> tuple[Path, Path]:
+    """A client certificate (and key) for one more identity, signed by the control plane's CA.
+
+    The local node's kubelet, kube-proxy, kube-scheduler and DNS server use these. Made once;
+    `name` is the file stem in the PKI folder.
+    """
+    cert_path = pki.directory / f"{name}.crt"
+    key_path = pki.directory / f"{name}.key"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError(f"{pki.ca_key} is not the EC key this module writes")
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = _leaf(
+        ca_cert,
+        ca_key,
+        client_key,
+        common_name=user,
+        organization=group,
+        usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+        san=None,
+    )
+    _write_key(key_path, client_key)
+    _write_cert(cert_path, client)
+    return cert_path, key_path

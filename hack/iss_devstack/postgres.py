@@ -62,8 +62,19 @@ def reachable_dir(wanted: Path, user: str | None) -> Path:
     return fallback
 
 
+# The superuser and the local stack's own role (`make up`, the services' default DSNs) are
+# trusted on loopback; any other role (the dashboards' read-only one, a test's) must present its
+# password, so tests of passwords and DSNs are real.
+HBA = """\
+local all all trust
+host all postgres,iss 127.0.0.1/32 trust
+host all all 127.0.0.1/32 scram-sha-256
+"""
+
+
 class Postgres:
-    """A PostgreSQL server on 127.0.0.1 that trusts local connections (development only)."""
+    """A PostgreSQL server on 127.0.0.1 that trusts its `postgres` superuser and the `iss` role
+    (development only); every other role logs in with a password (SCRAM), as in a cluster."""
 
     def __init__(
         self, settings: DevstackSettings, data_dir: Path, port: int, *, durable: bool = True
@@ -141,6 +152,10 @@ class Postgres:
                 user=self.user,
                 timeout=300,
             )  # fmt: skip
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(HBA)
+        if self.user is not None:
+            shutil.chown(hba, self.user, self.user)
 
     def ready(self) -> bool:
         if not port_open(self.port):

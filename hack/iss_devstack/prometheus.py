@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,28 +27,48 @@ def ensure_installed() -> str:
     return BINARY
 
 
-def scrape_config(targets_dir: Path, scrape_interval: str) -> dict[str, Any]:
-    """A configuration that scrapes every target listed in `targets_dir/*.json`."""
-    return {
+def scrape_config(
+    targets_dir: Path,
+    scrape_interval: str,
+    rule_files: Sequence[Path] = (),
+    alertmanagers: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A configuration that scrapes every target listed in `targets_dir/*.json`, evaluates
+    `rule_files` at the scrape interval and sends alerts to `alertmanagers` (host:port)."""
+    config: dict[str, Any] = {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
-        "scrape_configs": [
-            {
-                "job_name": "file-sd",
-                "file_sd_configs": [
-                    {"files": [str(targets_dir / "*.json")], "refresh_interval": "1s"}
-                ],
-            }
-        ],
     }
+    if rule_files:
+        config["rule_files"] = [str(path) for path in rule_files]
+    if alertmanagers:
+        config["alerting"] = {
+            "alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]
+        }
+    config["scrape_configs"] = [
+        {
+            "job_name": "file-sd",
+            "file_sd_configs": [{"files": [str(targets_dir / "*.json")], "refresh_interval": "1s"}],
+        }
+    ]
+    return config
 
 
 class Prometheus:
     """A Prometheus server on 127.0.0.1 whose scrape targets can be added while it runs."""
 
     def __init__(
-        self, settings: DevstackSettings, data_dir: Path, port: int, *, scrape_interval: str = "1s"
+        self,
+        settings: DevstackSettings,
+        data_dir: Path,
+        port: int,
+        *,
+        scrape_interval: str = "1s",
+        rule_files: Sequence[Path] = (),
+        alertmanagers: Sequence[str] = (),
     ) -> None:
         self.settings = settings
+        self.rule_files = tuple(rule_files)
+        self.alertmanagers = tuple(alertmanagers)
         self.data_dir = data_dir
         self.port = port
         self.scrape_interval = scrape_interval
@@ -60,8 +81,17 @@ class Prometheus:
         )
 
     @classmethod
-    def for_tests(cls, settings: DevstackSettings, data_dir: Path) -> Prometheus:
-        return cls(settings, data_dir, free_port())
+    def for_tests(
+        cls,
+        settings: DevstackSettings,
+        data_dir: Path,
+        *,
+        rule_files: Sequence[Path] = (),
+        alertmanagers: Sequence[str] = (),
+    ) -> Prometheus:
+        return cls(
+            settings, data_dir, free_port(), rule_files=rule_files, alertmanagers=alertmanagers
+        )
 
     @property
     def url(self) -> str:
@@ -75,7 +105,13 @@ class Prometheus:
             )
         self.targets_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "prometheus.yml"
-        config.write_text(yaml.safe_dump(scrape_config(self.targets_dir, self.scrape_interval)))
+        config.write_text(
+            yaml.safe_dump(
+                scrape_config(
+                    self.targets_dir, self.scrape_interval, self.rule_files, self.alertmanagers
+                )
+            )
+        )
         self.process.argv = [
             binary,
             f"--config.file={config}",

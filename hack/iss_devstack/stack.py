@@ -13,6 +13,7 @@ import psycopg
 import requests
 
 from iss_contract.topics import DEADLETTER_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
+from iss_devstack.docker import stop_all
 from iss_devstack.errors import DevstackError
 from iss_devstack.kafka import Kafka
 from iss_devstack.postgres import Postgres
@@ -37,7 +38,13 @@ class Component:
 
 def services(settings: DevstackSettings) -> tuple[Kafka, Postgres, Prometheus]:
     state = settings.state_dir
-    kafka = Kafka(settings, state / "kafka", settings.kafka_port, settings.kafka_controller_port)
+    kafka = Kafka(
+        settings,
+        state / "kafka",
+        settings.kafka_port,
+        settings.kafka_controller_port,
+        settings.kafka_node_port,
+    )
     postgres = Postgres(settings, state / "postgres" / "data", settings.postgres_port)
     prometheus = Prometheus(
         settings, state / "prometheus", settings.prometheus_port, scrape_interval="5s"
@@ -204,6 +211,8 @@ def down(settings: DevstackSettings) -> None:
     for service in (prometheus, kafka, postgres):
         if stop_pid_file(service.process.pid_path, 60, service.process.stop_signal):
             say(f"stopped {service.process.name}")
+    for version in stop_all(settings):
+        say(f"stopped dockerd {version} (its images stay)")
     say("everything `make up` started is stopped")
 
 

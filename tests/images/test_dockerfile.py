@@ -300,10 +300,25 @@ def test_wheel_ships_the_data_files_the_services_read(image_venv: Path) -> None:
     for pattern in (
         r"^iss_contract/schemas/.+\.schema\.json$",
         r"^iss_producer/data/.+\.tle$",
+        r"^iss_cli/data/.+\.tle$",
         r"^iss_liveview/static/index\.html$",
         r"^iss_enricher/storage/migrations/.+\.sql$",
     ):
         assert any(re.match(pattern, n) for n in names), pattern
+
+
+def test_pass_predictions_run_from_the_wheel_with_its_shipped_tle(image_venv: Path) -> None:
+    result = run_in(
+        image_venv,
+        "iss-tracker",
+        "passes",
+        "--lat=51.5",
+        "--lon=-0.13",
+        "--start=2026-09-16T21:00:00Z",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"norad_id": 25544' in result.stdout
 
 
 def test_enricher_accepts_the_cluster_flags_the_chart_passes(image_venv: Path) -> None:
@@ -313,3 +328,41 @@ def test_enricher_accepts_the_cluster_flags_the_chart_passes(image_venv: Path) -
     help_text = run_in(image_venv, "iss-enricher", "--help").stdout
     for flag in flags:
         assert flag in help_text
+
+
+# Builds with no registry
+
+
+def test_dockerfile_pulls_no_frontend_from_a_registry() -> None:
+    """A `# syntax=` line makes BuildKit fetch its Dockerfile frontend image from a registry."""
+    for path in sorted(DOCKERFILE.parent.rglob("Dockerfile")):
+        for line in path.read_text().splitlines():
+            assert not re.match(r"#\s*syntax\s*=", line, re.IGNORECASE), f"{path}: {line}"
+
+
+def test_every_pip_install_may_trust_the_machine_ca_bundle_without_keeping_it() -> None:
+    _, stages = parse_dockerfile(DOCKERFILE.read_text())
+    pip_steps = [arg for s in stages for kw, arg in s.instructions if kw == "RUN" and "pip" in arg]
+    assert pip_steps
+    for arg in pip_steps:
+        assert arg.startswith("--mount=type=secret,id=ca "), arg
+        assert "PIP_CERT=/run/secrets/ca" in arg, arg
+    for stage in stages:
+        for keyword, arg in stage.instructions:
+            if keyword in {"ENV", "COPY", "ADD"}:
+                assert "ca-certificates.crt" not in arg, arg
+                assert "/run/secrets" not in arg, arg
+
+
+@pytest.mark.parametrize(
+    ("image", "uid"), [("postgres", 1000), ("prometheus", 65534), ("pause", 65535)]
+)
+def test_local_service_images_run_as_the_uid_the_chart_sets(image: str, uid: int) -> None:
+    _, stages = parse_dockerfile((DOCKERFILE.parent / image / "Dockerfile").read_text())
+    assert stages[-1].last("USER") == f"{uid}:{uid}"
+
+
+def test_chart_pod_users_match_the_local_service_images() -> None:
+    templates = REPO / "charts" / "iss-tracker" / "templates"
+    assert "runAsUser: 1000\n" in (templates / "timescaledb.yaml").read_text()
+    assert "runAsUser: 65534\n" in (templates / "prometheus.yaml").read_text()
