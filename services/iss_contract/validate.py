@@ -1,22 +1,41 @@
 """Validation of raw position records against `iss.position.raw/v1`.
 
-It runs once per record in the enricher's hot path, in two stages. A well-formed record is
-decoded and checked in one pass by msgspec into a typed struct (`_WellFormed`). Anything that
-struct refuses is decoded generically and checked field by field (`from_dict`), which names the
-reason for the dead-letter topic. The JSON Schema in `schemas/raw_position.schema.json` states the
-same contract for other readers, and tests keep the three in agreement.
+It runs once per record in the enricher's hot path, in stages. Before anything is decoded, the
+record's size, nesting depth and container items are bounded (`iss_contract.limits`), so no
+record can make a decoder recurse or allocate without bound. A well-formed record is then decoded
+and checked in one pass by msgspec into a typed struct (`_WellFormed`). Anything that struct
+refuses is decoded generically and checked field by field (`from_dict`), which names the reason
+for the dead-letter topic. Last, the Kafka key is checked against the payload's `norad_id`. The
+JSON Schema in `schemas/raw_position.schema.json` states the same contract for other readers, and
+tests keep the three in agreement.
+
+`parse_raw` raises nothing but `Rejected`: an exception no check foresaw becomes the
+`internal_error` reason with the exception's class as its detail.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 
-from iss_contract.deadletter import Reason
+from iss_contract.deadletter import Reason, short
 from iss_contract.jsonio import loads
+from iss_contract.limits import (
+    ALTITUDE_MAX_KM,
+    ALTITUDE_MIN_KM,
+    EARLIEST_EVENT_TIME,
+    FOOTPRINT_MAX_KM,
+    MAX_CONTAINER_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_NESTING,
+    MAX_RECORD_BYTES,
+    MAX_TEXT_CHARS,
+    SPEED_MAX_KMH,
+)
 from iss_contract.raw import SCHEMA, SOURCES, RawPosition, Source, Visibility
 from iss_contract.timefmt import parse_utc
 
@@ -40,12 +59,38 @@ class Rejected(ValueError):  # noqa: N818  # a verdict on the input, not a fault
 def parse_raw(
     value: bytes | None,
     *,
+    key: bytes | None = None,
     now: datetime | None = None,
     max_future: timedelta = DEFAULT_MAX_FUTURE,
 ) -> RawPosition:
-    """Decode and validate one raw record; raise `Rejected` with the reason when it is invalid."""
+    """Decode and validate one raw record; raise `Rejected` with the reason when it is invalid.
+
+    `key` is the record's Kafka key: when present it must be the payload's `norad_id` in ASCII
+    decimal (a record without a key is accepted).
+    """
+    try:
+        position = _parse(value, now, max_future)
+    except Rejected:
+        raise
+    except Exception as exc:  # a check nothing foresaw: still a verdict, never a crash
+        raise Rejected(Reason.INTERNAL_ERROR, type(exc).__name__) from None
+    if key is not None and key != position.key:
+        detail = f"key {_snippet(key)} is not the norad_id {position.norad_id}"
+        raise Rejected(Reason.KEY_MISMATCH, detail)
+    return position
+
+
+def _parse(value: bytes | None, now: datetime | None, max_future: timedelta) -> RawPosition:
     if value is None or not value.strip():
         raise Rejected(Reason.INVALID_JSON, "empty record")
+    size = len(value)
+    if size > MAX_RECORD_BYTES:
+        raise Rejected(Reason.TOO_LARGE, f"{size} bytes is over {MAX_RECORD_BYTES}")
+    # A real record is one flat object: no "[" and no "{" but the first byte (two C scans, about
+    # 0.1 us) prove it has no nested containers, and its size bounds the rest; anything else is
+    # scanned (`find`, not `in`: for a one-byte needle it is a memchr, two to three times faster).
+    if value.rfind(b"{") > 0 or value.find(b"[") >= 0:
+        check_structure(value)
     position = _well_formed(value, now, max_future)
     if position is not None:
         return position
@@ -53,12 +98,50 @@ def parse_raw(
     # decode generically, and the field-by-field checks find it and name the reason.
     try:
         document = loads(value)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Rejected(Reason.INVALID_JSON, str(exc)) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Rejected(Reason.INVALID_JSON, short(str(exc))) from None
     if not isinstance(document, dict):
         kind = type(document).__name__
         raise Rejected(Reason.NOT_AN_OBJECT, f"expected a JSON object, got {kind}")
     return from_dict(document, now=now, max_future=max_future)
+
+
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*+"?|[\[\]{},]', re.DOTALL)
+"""A JSON string (an unterminated one runs to the end; the possessive `*+` never backtracks, so
+the scan is linear whatever the quotes and backslashes), or one structural character."""
+
+
+def check_structure(value: bytes) -> None:
+    """Raise `Rejected` (too_complex) if the JSON text nests deeper than `MAX_NESTING` or holds
+    more than `MAX_CONTAINER_ITEMS` items; brackets and commas inside strings do not count.
+
+    A scan of the text, not a decode: it cannot recurse, and it runs only for records that are
+    not one flat object.
+    """
+    depth = deepest = 0
+    items = 0
+    for token in _TOKENS.findall(value):
+        if token[0] == 0x22:  # a string: its brackets and commas do not count
+            continue
+        if token in (b"[", b"{"):
+            depth += 1
+            items += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    raise Rejected(Reason.TOO_COMPLEX, f"nested deeper than {MAX_NESTING}")
+        elif token == b",":
+            items += 1
+            if items > MAX_CONTAINER_ITEMS:
+                raise Rejected(Reason.TOO_COMPLEX, f"more than {MAX_CONTAINER_ITEMS} items")
+        else:
+            depth -= 1
+
+
+def _snippet(value: object) -> str:
+    """A value named in a detail: its repr cut to 40 characters, never the whole value."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:36]}…({type(value).__name__})"
 
 
 def from_dict(
@@ -70,24 +153,28 @@ def from_dict(
     """Validate a decoded record and build the position, or raise `Rejected` with the reason."""
     schema = document.get("schema")
     if schema != SCHEMA:
-        raise Rejected(Reason.UNKNOWN_SCHEMA, f"schema {schema!r} is not {SCHEMA!r}")
+        raise Rejected(Reason.UNKNOWN_SCHEMA, f"schema {_snippet(schema)} is not {SCHEMA!r}")
 
     norad_id = _integer(document, "norad_id", 1, MAX_NORAD_ID)
     sequence = _integer(document, "sequence", 0, MAX_SEQUENCE)
     latitude = _number(document, "latitude", -90.0, 90.0)
     longitude = _number(document, "longitude", -180.0, 180.0)
-    altitude_km = _optional_number(document, "altitude_km", -1.0e3, 1.0e6)
-    velocity_kmh = _optional_number(document, "velocity_kmh", 0.0, 1.0e6)
-    footprint_km = _optional_number(document, "footprint_km", 0.0, 1.0e6)
+    altitude_km = _optional_number(document, "altitude_km", ALTITUDE_MIN_KM, ALTITUDE_MAX_KM)
+    if altitude_km is not None and altitude_km <= ALTITUDE_MIN_KM:
+        raise Rejected(Reason.OUT_OF_RANGE, f"altitude_km={altitude_km} is not above 0")
+    velocity_kmh = _optional_number(document, "velocity_kmh", 0.0, SPEED_MAX_KMH)
+    footprint_km = _optional_number(document, "footprint_km", 0.0, FOOTPRINT_MAX_KM)
 
     source = _string(document, "source")
     if source not in SOURCES:
-        raise Rejected(Reason.OUT_OF_RANGE, f"source {source!r} is not one of {', '.join(SOURCES)}")
-    producer_id = _string(document, "producer_id")
-    name = _optional_string(document, "name")
+        detail = f"source {_snippet(source)} is not one of {', '.join(SOURCES)}"
+        raise Rejected(Reason.OUT_OF_RANGE, detail)
+    producer_id = _string(document, "producer_id", MAX_TEXT_CHARS)
+    name = _optional_string(document, "name", MAX_NAME_CHARS)
     visibility = _optional_string(document, "visibility")
     if visibility is not None and visibility not in _VISIBILITIES:
-        raise Rejected(Reason.OUT_OF_RANGE, f"visibility {visibility!r} is not daylight/eclipsed")
+        detail = f"visibility {_snippet(visibility)} is not daylight/eclipsed"
+        raise Rejected(Reason.OUT_OF_RANGE, detail)
 
     event_time = _timestamp(document, "event_time")
     produced_at = (
@@ -97,6 +184,10 @@ def from_dict(
     if event_time > limit:
         detail = f"event_time {event_time.isoformat()} is after {limit.isoformat()}"
         raise Rejected(Reason.FUTURE_TIMESTAMP, detail)
+    for field, moment in (("event_time", event_time), ("produced_at", produced_at)):
+        if moment is not None and moment < EARLIEST_EVENT_TIME:
+            detail = f"{field} {moment.isoformat()} is before {EARLIEST_EVENT_TIME.isoformat()}"
+            raise Rejected(Reason.OLD_TIMESTAMP, detail)
 
     return RawPosition(
         norad_id=norad_id,
@@ -134,14 +225,16 @@ class _WellFormed(msgspec.Struct, frozen=True, gc=False):
     latitude: Latitude
     longitude: Longitude
     source: Source
-    producer_id: str
+    producer_id: Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
     sequence: Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQUENCE)]
     produced_at: Timestamp | None = None
-    name: str | None = None
-    altitude_km: Annotated[float, msgspec.Meta(ge=-1.0e3, le=1.0e6)] | None = None
-    velocity_kmh: Annotated[float, msgspec.Meta(ge=0.0, le=1.0e6)] | None = None
+    name: Annotated[str, msgspec.Meta(max_length=MAX_NAME_CHARS)] | None = None
+    altitude_km: Annotated[float, msgspec.Meta(gt=ALTITUDE_MIN_KM, le=ALTITUDE_MAX_KM)] | None = (
+        None
+    )
+    velocity_kmh: Annotated[float, msgspec.Meta(ge=0.0, le=SPEED_MAX_KMH)] | None = None
     visibility: Visibility | None = None
-    footprint_km: Annotated[float, msgspec.Meta(ge=0.0, le=1.0e6)] | None = None
+    footprint_km: Annotated[float, msgspec.Meta(ge=0.0, le=FOOTPRINT_MAX_KM)] | None = None
 
 
 _decode_well_formed = msgspec.json.Decoder(_WellFormed).decode
@@ -155,15 +248,17 @@ def _well_formed(value: bytes, now: datetime | None, max_future: timedelta) -> R
     """
     try:
         record = _decode_well_formed(value)
-    except (msgspec.DecodeError, UnicodeDecodeError):  # ValidationError is a DecodeError
+        event_time = record.event_time
+        if event_time.tzinfo is not UTC:
+            event_time = event_time.astimezone(UTC)
+        produced_at = record.produced_at
+        if produced_at is not None and produced_at.tzinfo is not UTC:
+            produced_at = produced_at.astimezone(UTC)
+    except (msgspec.DecodeError, UnicodeDecodeError, OverflowError, RecursionError):
+        return None  # ValidationError is a DecodeError; OverflowError: year 0 or 10000 in UTC
+    if event_time > (now or datetime.now(UTC)) + max_future or event_time < EARLIEST_EVENT_TIME:
         return None
-    event_time = record.event_time
-    if event_time.tzinfo is not UTC:
-        event_time = event_time.astimezone(UTC)
-    produced_at = record.produced_at
-    if produced_at is not None and produced_at.tzinfo is not UTC:
-        produced_at = produced_at.astimezone(UTC)
-    if event_time > (now or datetime.now(UTC)) + max_future:
+    if produced_at is not None and produced_at < EARLIEST_EVENT_TIME:
         return None
     return RawPosition(
         norad_id=record.norad_id,
@@ -198,15 +293,16 @@ def _require(document: dict[str, Any], field: str) -> Any:
 def _integer(document: dict[str, Any], field: str, minimum: int, maximum: int) -> int:
     value = _require(document, field)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Rejected(Reason.WRONG_TYPE, f"{field} must be an integer, got {value!r}")
+        raise Rejected(Reason.WRONG_TYPE, f"{field} must be an integer, got {_snippet(value)}")
     if not minimum <= value <= maximum:
-        raise Rejected(Reason.OUT_OF_RANGE, f"{field}={value} is outside [{minimum}, {maximum}]")
+        detail = f"{field}={_snippet(value)} is outside [{minimum}, {maximum}]"
+        raise Rejected(Reason.OUT_OF_RANGE, detail)
     return value
 
 
 def _to_float(field: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Rejected(Reason.WRONG_TYPE, f"{field} must be a number, got {value!r}")
+        raise Rejected(Reason.WRONG_TYPE, f"{field} must be a number, got {_snippet(value)}")
     try:
         number = float(value)
     except OverflowError:  # an integer literal too large for a float
@@ -229,22 +325,27 @@ def _optional_number(document: dict[str, Any], field: str, low: float, high: flo
     return _number(document, field, low, high)
 
 
-def _string(document: dict[str, Any], field: str) -> str:
+def _string(document: dict[str, Any], field: str, longest: int | None = None) -> str:
     value = _require(document, field)
     if not isinstance(value, str):
-        raise Rejected(Reason.WRONG_TYPE, f"{field} must be a string, got {value!r}")
+        raise Rejected(Reason.WRONG_TYPE, f"{field} must be a string, got {_snippet(value)}")
+    if longest is not None and len(value) > longest:
+        raise Rejected(Reason.OUT_OF_RANGE, f"{field} is longer than {longest} characters")
     return value
 
 
-def _optional_string(document: dict[str, Any], field: str) -> str | None:
+def _optional_string(
+    document: dict[str, Any], field: str, longest: int | None = None
+) -> str | None:
     if document.get(field) is None:
         return None
-    return _string(document, field)
+    return _string(document, field, longest)
 
 
 def _timestamp(document: dict[str, Any], field: str) -> datetime:
     text = _string(document, field)
     try:
         return parse_utc(text)
-    except ValueError as exc:
-        raise Rejected(Reason.BAD_TIMESTAMP, f"{field}: {exc}") from None
+    except (ValueError, OverflowError):
+        detail = f"{field} {_snippet(text)} is not a timestamp with a UTC offset"
+        raise Rejected(Reason.BAD_TIMESTAMP, detail) from None

@@ -26,6 +26,7 @@ from iss_enricher.stopping import StopRequest
 from iss_enricher.storage.schema import migrate
 from iss_enricher.storage.sink import AggregatesSink, Backoff
 from iss_runtime import logs
+from iss_runtime.kafka_auth import sasl_config
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def kafka_source(
             "group.id": settings.consumer_group,
             "enable.auto.commit": "true",
             "auto.commit.interval.ms": "1000",
+            **kafka_auth(settings),
         },
         stop=stop,
     )
@@ -82,7 +84,10 @@ def flow_settings(settings: EnricherSettings) -> FlowSettings:
         raw_topic=settings.raw_topic,
         max_future=timedelta(seconds=settings.max_future_seconds),
         rules=EnrichRules(
-            max_gap_seconds=settings.max_gap_seconds, duplicate_memory=settings.duplicate_memory
+            max_gap_seconds=settings.max_gap_seconds,
+            duplicate_memory=settings.duplicate_memory,
+            min_step_seconds=settings.min_step_seconds,
+            max_ground_speed_kmh=settings.max_ground_speed_kmh,
         ),
         windows=WindowRules(
             length=timedelta(seconds=settings.window_seconds),
@@ -92,15 +97,39 @@ def flow_settings(settings: EnricherSettings) -> FlowSettings:
     )
 
 
+def kafka_auth(settings: EnricherSettings) -> dict[str, str]:
+    """SASL/TLS properties of every Kafka client of the process (none for plaintext)."""
+    return sasl_config(
+        settings.kafka_username,
+        settings.kafka_password,
+        settings.kafka_security_protocol,
+        settings.kafka_ssl_ca_location,
+    )
+
+
 def production_sinks(settings: EnricherSettings) -> Sinks:
     dsn = settings.database_dsn.get_secret_value()
     backoff = Backoff(settings.db_retry_initial_seconds, settings.db_retry_max_seconds)
+    auth = kafka_auth(settings)
     return Sinks(
         positions=PositionsOutput(
-            dsn, backoff, settings.bootstrap_servers, settings.enriched_topic
+            dsn,
+            backoff,
+            settings.bootstrap_servers,
+            settings.enriched_topic,
+            auth,
+            deadletter_topic=settings.deadletter_topic,
+            raw_topic=settings.raw_topic,
+            max_message_bytes=settings.max_message_bytes,
+            window=timedelta(seconds=settings.window_seconds),
         ),
         aggregates=AggregatesSink(dsn, backoff),
-        dead_letters=TopicSink(settings.bootstrap_servers, settings.deadletter_topic),
+        dead_letters=TopicSink(
+            settings.bootstrap_servers,
+            settings.deadletter_topic,
+            auth,
+            max_message_bytes=settings.max_message_bytes,
+        ),
     )
 
 
@@ -151,6 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = EnricherSettings()
     logs.configure(args.log_format or settings.log_format, settings.log_level)
+    # SIGTERM (Kubernetes) and Ctrl-C end the input; the dataflow drains and exits 0, or exits 1
+    # if it cannot within the stop grace (an outage). A second signal exits 130 at once. Either
+    # way the sinks have written whole batches only, and a restart resumes from the last
+    # snapshot. Installed before any thread starts (see `stopping`).
+    stop = StopRequest()
+    stopping.install(stop, settings.stop_grace_seconds)
     if args.migrate:
         migrate(settings.database_dsn.get_secret_value())
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
@@ -160,7 +195,6 @@ def main(argv: list[str] | None = None) -> None:
     addresses = args.addresses or settings.addresses
     directory = args.recovery_directory or settings.recovery_directory
     recovery = recovery_config(directory, settings, process_id)
-    stop = StopRequest()
     flow = build_flow(
         kafka_source(settings, stop), production_sinks(settings), flow_settings(settings)
     )
@@ -185,10 +219,6 @@ def main(argv: list[str] | None = None) -> None:
     # worker thread encodes messages; 0.5 ms lets it carry on almost at once.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     tune_garbage_collector()
-    # SIGTERM (Kubernetes) and Ctrl-C end the input; the dataflow drains and exits 0. A second
-    # signal stops at once. Either way the sinks have written whole batches only, and a restart
-    # resumes from the last snapshot.
-    stopping.install(stop)
     try:
         cli_main(flow, **kwargs)  # type: ignore[no-untyped-call]
     except BaseException as exc:

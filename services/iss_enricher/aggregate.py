@@ -1,4 +1,12 @@
-"""One-minute (configurable) aggregates per satellite, folded inside a tumbling window."""
+"""One-minute (configurable) aggregates per satellite, folded inside a tumbling window.
+
+The fold is the fast path: a window is counted in memory and its row written once it closes. A
+position that arrives for a window that has already closed (late, or early-closed by a stall of
+the input) is stored like any other and names its window in `PositionBatch.late_windows`; the
+positions output then recounts that window from the stored positions, in the same transaction
+that stores the position (`iss_enricher.storage.sink.RECOUNT_WINDOWS`). So every window's row
+equals its stored positions however late they come, and rewriting it is idempotent.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,22 @@ from iss_contract.enriched import EnrichedPosition
 
 WINDOW_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 """Windows are aligned to whole minutes (any instant at a minute boundary works)."""
+
+
+class PositionBatch(list[EnrichedPosition]):
+    """Enriched positions in arrival order, and the windows that their late positions belong
+    to, as (NORAD id, window start): those windows are recounted from the stored positions."""
+
+    __slots__ = ("late_windows",)
+
+    def __init__(self, positions: list[EnrichedPosition] | None = None) -> None:
+        super().__init__(positions or ())
+        self.late_windows: set[tuple[int, datetime]] = set()
+
+
+def window_start(window_id: int, length: timedelta) -> datetime:
+    """The start of a window; `window_id` counts windows since WINDOW_ORIGIN."""
+    return WINDOW_ORIGIN + length * window_id
 
 
 @dataclass(slots=True)
@@ -59,7 +83,7 @@ def finish(norad_id: int, window_id: int, length: timedelta, acc: Accumulator) -
     """The table row of a closed window; `window_id` counts windows since WINDOW_ORIGIN."""
     return WindowAggregate(
         norad_id=norad_id,
-        bucket=WINDOW_ORIGIN + length * window_id,
+        bucket=window_start(window_id, length),
         samples=acc.samples,
         mean_ground_speed_kmh=(
             acc.ground_speed_sum / acc.ground_speed_count if acc.ground_speed_count else None

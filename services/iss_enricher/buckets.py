@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bytewax.operators import StatefulBatchLogic
 
 from iss_contract.enriched import EnrichedPosition
 from iss_contract.raw import RawPosition
-from iss_enricher.aggregate import WindowAggregate
+from iss_enricher.aggregate import PositionBatch, WindowAggregate
 from iss_enricher.enrich import EnrichRules
 from iss_enricher.satellite import SatelliteLogic, SatelliteState, WindowRules
 
@@ -41,7 +41,10 @@ class Tracked:
     """What one activation of a bucket produced."""
 
     positions: list[EnrichedPosition]
+    """A `PositionBatch` from `on_batch` (it names the windows of late positions)."""
     aggregates: list[WindowAggregate]
+    failures: list[tuple[RawPosition, BaseException]] = field(default_factory=list)
+    """Positions whose enrichment raised, with the exception (dead-lettered by the flow)."""
 
 
 class BucketLogic(StatefulBatchLogic[list[RawPosition], Tracked, BucketState]):
@@ -86,8 +89,9 @@ class BucketLogic(StatefulBatchLogic[list[RawPosition], Tracked, BucketState]):
                     group.append(raw)
         seen_at = self._clock()
         now = datetime.fromtimestamp(seen_at, UTC)
-        positions: list[EnrichedPosition] = []
+        positions = PositionBatch()
         aggregates: list[WindowAggregate] = []
+        failures: list[tuple[RawPosition, BaseException]] = []
         satellites = self._satellites
         snapshots = self._snapshots
         for norad_id, group in groups.items():
@@ -96,10 +100,10 @@ class BucketLogic(StatefulBatchLogic[list[RawPosition], Tracked, BucketState]):
                 satellite = satellites[norad_id] = SatelliteLogic(
                     None, self._rules, self._windows, self._clock
                 )
-            satellite.feed(group, now, seen_at, positions, aggregates)
+            satellite.feed(group, now, seen_at, positions, aggregates, failures)
             snapshots.pop(norad_id, None)
             self._set_due(norad_id, satellite)
-        return [Tracked(positions, aggregates)], StatefulBatchLogic.RETAIN
+        return [Tracked(positions, aggregates, failures)], StatefulBatchLogic.RETAIN
 
     def on_notify(self) -> tuple[Iterable[Tracked], bool]:
         now = self._clock()

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from iss_contract.enriched import EnrichedPosition
 from iss_contract.raw import RawPosition
-from iss_enricher import geometry
+from iss_enricher import geometry, metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,12 @@ class EnrichRules:
     """A longer gap to the previous position resets the speed to null instead of averaging."""
     duplicate_memory: int = 128
     """How many recent event times per satellite are remembered to recognise duplicates."""
+    min_step_seconds: float = 0.5
+    """A shorter step to the previous position gives a null speed: timestamp jitter and rounded
+    coordinates would dominate it."""
+    max_ground_speed_kmh: float = 36_000.0
+    """A faster ground speed is impossible for an Earth satellite (a LEO ground track moves at
+    most about 30,000 km/h, Earth's rotation included) and is stored as null."""
 
 
 @dataclass(slots=True)
@@ -81,6 +87,9 @@ def advance(
     Returns the new track and the enriched record, or None for a duplicate (an event time already
     seen recently). A position older than the newest one is enriched but gets no speed and does
     not move the track; one after a gap longer than `max_gap_seconds` starts the track afresh.
+    A step shorter than `min_step_seconds`, or one faster than `max_ground_speed_kmh`, moves
+    the track but gives a null speed and heading (counted by reason); a zero-length step gives
+    a speed of 0 and a null heading.
     `moment` is `raw.event_time` as a unix time when the caller has it already.
     """
     if moment is None:
@@ -109,10 +118,18 @@ def advance(
     speed: float | None = None
     heading: float | None = None
     if elapsed <= rules.max_gap_seconds:
-        distance, heading = geometry.track_step(
-            track.last_latitude, track.last_longitude, raw.latitude, raw.longitude
-        )
-        speed = distance / elapsed * 3600.0
+        if elapsed < rules.min_step_seconds:
+            metrics.SHORT_STEP.inc()
+        else:
+            distance, bearing = geometry.track_step(
+                track.last_latitude, track.last_longitude, raw.latitude, raw.longitude
+            )
+            speed = distance / elapsed * 3600.0
+            if speed > rules.max_ground_speed_kmh:
+                metrics.IMPLAUSIBLE_SPEED.inc()
+                speed = None
+            elif distance > 0.0:  # a zero-length step has no heading
+                heading = bearing
     track.last_time = moment
     track.last_latitude = raw.latitude
     track.last_longitude = raw.longitude

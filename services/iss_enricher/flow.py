@@ -11,6 +11,12 @@ state bucket (and one list of dead letters), `track-buckets` (`iss_enricher.buck
 every satellite's state inside its bucket and answers with lists, and the positions output takes
 those lists whole (in production `iss_enricher.positions_out`: stored and published at once).
 Bytewax's per-item cost is paid per list, not per record.
+
+No record can stop the dataflow: validation turns anything a record holds into a verdict, and
+every later step that handles records one by one (the state machine in `track-buckets`, the
+encoding and storing in the positions output) isolates a record that raises, dead-letters it with
+the `internal_error` reason and the exception's class, and carries on with the rest. The
+`failures` step sends the track step's casualties to the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -28,13 +34,14 @@ from bytewax.inputs import Source
 from bytewax.outputs import Sink
 from confluent_kafka import Message
 
-from iss_contract.deadletter import DeadLetter
+from iss_contract.deadletter import DeadLetter, Reason
 from iss_contract.enriched import EnrichedPosition
 from iss_contract.raw import RawPosition
 from iss_contract.validate import Rejected, parse_raw
 from iss_enricher import aggregate, metrics
 from iss_enricher.buckets import BucketLogic, BucketState, Tracked, bucket_of
 from iss_enricher.enrich import EnrichRules
+from iss_enricher.letters import failure_letter
 from iss_enricher.publish import KeyValue
 from iss_enricher.satellite import WindowRules
 
@@ -94,16 +101,22 @@ def validate_batch(
     for item in batch:
         if type(item) is Message:
             value = item.value()
+            record_key = item.key()
         elif isinstance(item, KafkaSourceMessage):
             value = item.value
+            record_key = item.key
         else:
             assert isinstance(item, KafkaError)
             logger.warning("Kafka consumer error: %s", item.err)
             continue
         records += 1
         try:
-            position = parse_raw(value, now=now, max_future=max_future)
-        except Rejected as rejected:
+            position = parse_raw(value, key=record_key, now=now, max_future=max_future)
+        except Exception as exc:  # Rejected, or anything else: a dead letter, not a crash
+            if isinstance(exc, Rejected):
+                rejected = exc
+            else:
+                rejected = Rejected(Reason.INTERNAL_ERROR, type(exc).__name__)
             metrics.RECORDS_REJECTED.labels(rejected.reason.value).inc()
             letters.append(_dead_letter(item, value, rejected, topic, now))
             continue
@@ -172,7 +185,6 @@ def build_flow(
     )
     split = op.branch("split-rejects", checked, _is_bucket)
     letters = op.flat_map("dead-letters", split.falses, _rejects)
-    op.output("dead-letters-out", letters, sinks.dead_letters)
 
     def build_logic(state: BucketState | None) -> BucketLogic:
         return BucketLogic(state, settings.rules, settings.windows)
@@ -180,6 +192,12 @@ def build_flow(
     # Not "track": that step held per-satellite state in stores written before the buckets.
     tracked = op.stateful_batch("track-buckets", split.trues, build_logic)
     results = op.map("unkey", tracked, _value)
+
+    def failures(tracked: Tracked) -> list[KeyValue]:
+        return [failure_letter(raw, error, settings.raw_topic) for raw, error in tracked.failures]
+
+    casualties = op.flat_map("failures", results, failures)
+    op.output("dead-letters-out", op.merge("all-letters", letters, casualties), sinks.dead_letters)
     positions = op.map("positions", results, _positions)
     op.output("positions-out", positions, sinks.positions)
     rows = op.flat_map("aggregates", results, _aggregates)

@@ -1,4 +1,7 @@
-"""Spherical-Earth geometry and solar position for one sub-satellite point.
+"""Geometry and solar position for one sub-satellite point.
+
+Distances along the ground (haversine, footprint) use a sphere of the mean radius; where the
+satellite is in space (its Earth shadow, its orbital speed) uses the WGS-84 ellipsoid.
 
 Pure functions, angles in degrees unless a name says otherwise. The formulas and their sources
 are written out in docs/enricher.md.
@@ -19,6 +22,15 @@ WGS84_A_KM = 6378.137
 
 WGS84_B_KM = 6356.752314245
 """WGS-84 polar radius."""
+
+WGS84_E2 = 1.0 - (WGS84_B_KM / WGS84_A_KM) ** 2
+"""WGS-84 first eccentricity squared."""
+
+SHADOW_RADIUS_KM = WGS84_A_KM
+"""Radius of the Earth's cylindrical shadow: the equatorial radius. The ellipsoid's own shadow
+is up to 21 km narrower towards the poles, but the atmosphere widens the real shadow by about
+as much, and high-beta passes graze the shadow at high latitudes, where that difference moves
+the crossings by tens of seconds; the reference (Skyfield's `is_sunlit`) uses this sphere too."""
 
 EARTH_MU_KM3_S2 = 398600.4418
 """Standard gravitational parameter of the Earth (WGS-84 / IERS), km^3/s^2."""
@@ -178,23 +190,47 @@ def ground_daylight(sun: SolarPosition, latitude: float, longitude: float) -> bo
     return _cos_angle_to_subsolar(sun, latitude, longitude) > 0.0
 
 
-def _sunlit(cos_arc: float, altitude_km: float) -> bool:
+def _shadowed(
+    sun: SolarPosition, sin_phi: float, cos_phi: float, cos_hour: float, altitude_km: float
+) -> bool:
+    """The point at WGS-84 geodetic (latitude, longitude, h) is inside the Earth's cylindrical
+    shadow (the sun at infinity, radius `SHADOW_RADIUS_KM`).
+
+    The point goes to Earth-fixed coordinates r (WGS-84 geodetic to ECEF: a distance p from the
+    axis and a height z above the equator), and it is in shadow when it is behind the Earth
+    (r.s < 0) and nearer the shadow axis than the shadow radius: |r|^2 - (r.s)^2 < R^2. With
+    the sun at declination d over longitude L, r.s = p cos(d) cos(lon - L) + z sin(d), so only
+    the hour angle's cosine (`cos_hour`) is needed, not the point's own x and y.
+    """
+    n = WGS84_A_KM / math.sqrt(1.0 - WGS84_E2 * sin_phi * sin_phi)
+    p = (n + altitude_km) * cos_phi
+    z = (n * (1.0 - WGS84_E2) + altitude_km) * sin_phi
+    along = p * sun.cos_declination * cos_hour + z * sun.sin_declination
+    if along >= 0.0:
+        return False
+    return p * p + z * z - along * along < SHADOW_RADIUS_KM * SHADOW_RADIUS_KM
+
+
+def _sunlit(
+    sun: SolarPosition, cos_arc: float, latitude: float, longitude: float, altitude_km: float
+) -> bool:
+    # A ground point in daylight has the satellite above it on the sunward side: sunlit. Only
+    # the night side needs the shadow test.
     if cos_arc >= 0.0:
         return True
-    # Distance of the satellite from the shadow axis: r * sin(arc), against the cylinder radius.
-    r = EARTH_MEAN_RADIUS_KM + altitude_km
-    return r * r * (1.0 - cos_arc * cos_arc) > EARTH_MEAN_RADIUS_KM**2
+    phi = math.radians(latitude)
+    cos_hour = math.cos(math.radians(longitude - sun.subsolar_longitude))
+    return not _shadowed(sun, math.sin(phi), math.cos(phi), cos_hour, altitude_km)
 
 
 def satellite_sunlit(
     sun: SolarPosition, latitude: float, longitude: float, altitude_km: float
 ) -> bool:
-    """The satellite is outside the Earth's cylindrical shadow (radius 6371 km, sun at infinity).
-
-    With the satellite at r = R + h above its ground point and the sun in the direction of the
-    sub-solar point, r.s = r cos(arc) and the distance from the shadow axis is r sin(arc).
-    """
-    return _sunlit(_cos_angle_to_subsolar(sun, latitude, longitude), altitude_km)
+    """The satellite at WGS-84 geodetic (latitude, longitude, altitude) is outside the Earth's
+    cylindrical shadow (`_shadowed`)."""
+    return _sunlit(
+        sun, _cos_angle_to_subsolar(sun, latitude, longitude), latitude, longitude, altitude_km
+    )
 
 
 def illumination(
@@ -202,7 +238,9 @@ def illumination(
 ) -> tuple[bool, bool | None]:
     """(ground daylight, satellite sunlit or None without altitude), sharing the trigonometry."""
     cos_arc = _cos_angle_to_subsolar(sun, latitude, longitude)
-    return cos_arc > 0.0, None if altitude_km is None else _sunlit(cos_arc, altitude_km)
+    if altitude_km is None:
+        return cos_arc > 0.0, None
+    return cos_arc > 0.0, _sunlit(sun, cos_arc, latitude, longitude, altitude_km)
 
 
 PointFields = tuple[bool, bool | None, float | None, float, float | None]
@@ -219,8 +257,8 @@ def point_fields(
     phi = math.radians(latitude)
     sin_phi = math.sin(phi)
     cos_phi = math.cos(phi)
-    hour_angle = math.radians(longitude - sun.subsolar_longitude)
-    cos_arc = sin_phi * sun.sin_declination + cos_phi * sun.cos_declination * math.cos(hour_angle)
+    cos_hour = math.cos(math.radians(longitude - sun.subsolar_longitude))
+    cos_arc = sin_phi * sun.sin_declination + cos_phi * sun.cos_declination * cos_hour
     cos_arc = max(-1.0, min(1.0, cos_arc))
     hours = (sun.ut_hours + longitude / 15.0 + sun.equation_of_time_min / 60.0) % 24.0
     if altitude_km is None:
@@ -233,9 +271,10 @@ def point_fields(
     orbital = math.sqrt(EARTH_MU_KM3_S2 / (ellipsoid + altitude_km)) * 3600.0
     r = EARTH_MEAN_RADIUS_KM
     footprint = 0.0 if altitude_km <= 0.0 else r * math.acos(r / (r + altitude_km))
+    sunlit = cos_arc >= 0.0 or not _shadowed(sun, sin_phi, cos_phi, cos_hour, altitude_km)
     return (
         cos_arc > 0.0,
-        _sunlit(cos_arc, altitude_km),
+        sunlit,
         orbital,
         0.0 if hours >= 24.0 else hours,
         footprint,

@@ -37,8 +37,29 @@ DUPLICATES_DROPPED = Counter(
 )
 LATE_FOR_AGGREGATE = Counter(
     "iss_enricher_late_for_aggregate_total",
-    "Positions stored but not counted in an aggregate because their window had closed.",
+    "Positions that arrived after their aggregate window had closed (the window is then"
+    " recounted from the stored positions).",
 )
+KAFKA_UNREACHABLE = Gauge(
+    "iss_enricher_kafka_unreachable",
+    "1 while the Kafka broker refuses the enricher's connections, 0 once it answers again.",
+)
+KAFKA_OUTAGES = Counter(
+    "iss_enricher_kafka_outages_total", "Kafka outages seen by the enricher (each logged once)."
+)
+WINDOWS_RECOUNTED = Counter(
+    "iss_enricher_windows_recounted_total",
+    "Aggregate windows recounted from the stored positions because late positions arrived.",
+)
+GROUND_SPEED_WITHHELD = Counter(
+    "iss_enricher_ground_speed_withheld_total",
+    "Positions stored with a null ground speed (and heading) although a predecessor was near:"
+    " the step was shorter than the minimum (short_step) or gave an impossible speed"
+    " (implausible).",
+    ["reason"],
+)
+SHORT_STEP = GROUND_SPEED_WITHHELD.labels("short_step")
+IMPLAUSIBLE_SPEED = GROUND_SPEED_WITHHELD.labels("implausible")
 MERGED_BATCHES = Counter(
     "iss_enricher_merged_batches_total",
     "Position batches that held already-stored rows and were merged with ON CONFLICT DO NOTHING.",
@@ -113,8 +134,25 @@ def register_lag_collector() -> None:
         _lag_registered = True
 
 
+def declare_rejection_series() -> None:
+    """Create the dead-letter counter of every reason at 0, so `increase()` counts the first one
+    (the chart's dead-letter alert relies on it)."""
+    from iss_contract.deadletter import Reason
+
+    for reason in Reason:
+        RECORDS_REJECTED.labels(reason.value)
+
+
 def serve(host: str, port: int) -> None:
     """Expose the default registry over HTTP (port 0 disables the endpoint)."""
     register_lag_collector()
+    declare_rejection_series()
     if port:
         start_http_server(port, addr=host)
+
+
+def kafka_outage(down: bool) -> None:
+    """`KafkaLogGate`'s callback: an outage started (True) or ended (False)."""
+    KAFKA_UNREACHABLE.set(1 if down else 0)
+    if down:
+        KAFKA_OUTAGES.inc()

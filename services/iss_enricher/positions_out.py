@@ -7,32 +7,118 @@ the batch to the database (mostly waiting for the server to insert the rows and 
 log), while the worker thread encodes the enriched messages, hands them to the producer and
 waits for the broker. The batch takes about as long as the slower of the two instead of their
 sum.
+
+Nothing a position holds can stop this output. An enriched message longer than the topic's
+limit is not published: it becomes a dead letter (`enriched_too_large`) while its row is still
+stored. A position that cannot be encoded, or whose row the database refuses for a reason other
+than being unreachable, is dead-lettered with `internal_error` and the exception's class, and the
+rest of the batch is stored and published.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from datetime import timedelta
+from operator import itemgetter
 from typing import Any
 
+import psycopg
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from confluent_kafka import Producer
 
 from iss_contract.enriched import EnrichedPosition
+from iss_contract.limits import MAX_MESSAGE_BYTES, MAX_VALUE_BYTES
+from iss_enricher.letters import failure_letter, too_large_letter
 from iss_enricher.publish import KeyValue, TopicWriter, producer_config
 from iss_enricher.storage.sink import Backoff, PositionsWriter
 
+logger = logging.getLogger(__name__)
 
-def encode_enriched(positions: list[EnrichedPosition]) -> list[KeyValue]:
-    """The enriched topic's (key, value) pairs of a list of positions."""
-    return [(position.raw.key, position.to_bytes()) for position in positions]
+
+_value = itemgetter(1)
+
+
+def encode_enriched(
+    positions: list[EnrichedPosition],
+    letters: list[KeyValue] | None = None,
+    *,
+    raw_topic: str = "",
+    max_bytes: int = MAX_VALUE_BYTES,
+) -> list[KeyValue]:
+    """The enriched topic's (key, value) pairs of a list of positions.
+
+    With a `letters` list, a position that cannot be encoded, or whose message is longer than
+    `max_bytes`, is left out and its dead letter appended there; without one, it raises.
+    """
+    try:
+        pairs: list[KeyValue] = [(p.raw.key, p.to_bytes()) for p in positions]
+    except Exception:
+        if letters is None:
+            raise
+        pairs = []
+        for position in positions:
+            try:
+                pairs.append((position.raw.key, position.to_bytes()))
+            except Exception as exc:
+                letters.append(failure_letter(position.raw, exc, raw_topic))
+    if pairs and max(map(len, map(_value, pairs))) > max_bytes:
+        if letters is None:
+            raise ValueError(f"an enriched message is over {max_bytes} bytes")
+        fitting: list[KeyValue] = []
+        for (key, value), position in zip(pairs, positions, strict=False):
+            if len(value) <= max_bytes:
+                fitting.append((key, value))
+            else:
+                letters.append(too_large_letter(position, len(value), max_bytes, raw_topic))
+        pairs = fitting
+    return pairs
 
 
 class PositionsOutPartition(StatelessSinkPartition[list[EnrichedPosition]]):
     """One worker's positions output: its database writer and its producer."""
 
-    def __init__(self, store: PositionsWriter, publish: TopicWriter) -> None:
+    def __init__(
+        self,
+        store: PositionsWriter,
+        publish: TopicWriter,
+        dead_letters: TopicWriter | None = None,
+        raw_topic: str = "",
+        max_bytes: int = MAX_VALUE_BYTES,
+    ) -> None:
         self._store = store
         self._publish = publish
+        self._dead_letters = dead_letters
+        self._raw_topic = raw_topic
+        self._max_bytes = max_bytes
+
+    def _store_isolating(
+        self,
+        items: list[list[EnrichedPosition]],
+        positions: list[EnrichedPosition],
+        letters: list[KeyValue],
+    ) -> None:
+        """Store the batch; if the database refuses it (not an outage: those are retried),
+        store the positions one by one and dead-letter those it refuses."""
+        recount = {window for batch in items for window in getattr(batch, "late_windows", ())}
+        try:
+            self._store.write_positions(positions, recount)
+            return
+        except Exception as exc:
+            if self._dead_letters is None or isinstance(exc, psycopg.OperationalError):
+                raise
+            logger.warning(
+                "a batch of %d positions failed (%s); storing them one by one",
+                len(positions),
+                type(exc).__name__,
+            )
+        for position in positions:
+            try:
+                self._store.write_positions([position], recount)
+            except Exception as exc:
+                if isinstance(exc, psycopg.OperationalError):
+                    raise
+                letters.append(failure_letter(position.raw, exc, self._raw_topic))
 
     def write_batch(self, items: list[list[EnrichedPosition]]) -> None:
         # All the lists Bytewax hands over at once go into one transaction and one flush.
@@ -40,10 +126,11 @@ class PositionsOutPartition(StatelessSinkPartition[list[EnrichedPosition]]):
         if not positions:
             return
         failure: list[BaseException] = []
+        stored_letters: list[KeyValue] = []
 
         def store() -> None:
             try:
-                self._store.write_positions(positions)
+                self._store_isolating(items, positions, stored_letters)
             except BaseException as exc:  # handed to the worker thread below
                 failure.append(exc)
 
@@ -52,13 +139,19 @@ class PositionsOutPartition(StatelessSinkPartition[list[EnrichedPosition]]):
         # a database that is down, the process can still exit.
         helper = threading.Thread(target=store, name="positions-store", daemon=True)
         helper.start()
+        letters: list[KeyValue] | None = None if self._dead_letters is None else []
         try:
-            self._publish.write_messages(encode_enriched(positions))
+            messages = encode_enriched(
+                positions, letters, raw_topic=self._raw_topic, max_bytes=self._max_bytes
+            )
+            self._publish.write_messages(messages)
         finally:
             # Even when publishing failed, the database write is not left running on its own.
             helper.join()
         if failure:
             raise failure[0]
+        if self._dead_letters is not None and (letters or stored_letters):
+            self._dead_letters.write_messages([*(letters or []), *stored_letters])
 
     def close(self) -> None:
         self._store.close()
@@ -75,14 +168,30 @@ class PositionsOutput(DynamicSink[list[EnrichedPosition]]):
         bootstrap: str,
         topic: str,
         producer_extra: dict[str, Any] | None = None,
+        *,
+        deadletter_topic: str | None = None,
+        raw_topic: str = "",
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        window: timedelta = timedelta(minutes=1),
     ) -> None:
         self._dsn = dsn
+        self._window = window
         self._backoff = backoff
-        self._producer_config = producer_config(bootstrap, producer_extra)
+        self._producer_config = producer_config(bootstrap, producer_extra, max_message_bytes)
         self._topic = topic
+        self._deadletter_topic = deadletter_topic
+        self._raw_topic = raw_topic
+        self._max_bytes = max_message_bytes - (MAX_MESSAGE_BYTES - MAX_VALUE_BYTES)
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> PositionsOutPartition:
+        producer = Producer(self._producer_config)
+        letters = None
+        if self._deadletter_topic is not None:
+            letters = TopicWriter(producer, self._deadletter_topic)
         return PositionsOutPartition(
-            PositionsWriter.connect(self._dsn, self._backoff),
-            TopicWriter(Producer(self._producer_config), self._topic),
+            PositionsWriter.connect(self._dsn, self._backoff, self._window),
+            TopicWriter(producer, self._topic),
+            letters,
+            self._raw_topic,
+            self._max_bytes,
         )

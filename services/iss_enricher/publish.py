@@ -2,8 +2,9 @@
 
 Unlike a fire-and-forget producer, a batch counts as written only once the broker has
 acknowledged every message, so recovery's at-least-once promise holds for these topics too.
-While the broker is away, `flush` waits (message.timeout.ms = 0: no expiry) and the dataflow
-stalls instead of losing messages.
+While the broker is away, the writer waits (message.timeout.ms = 0: no expiry) and the dataflow
+stalls instead of losing messages. It waits in short flushes, so that the main thread gets back
+to Python often enough for a stop signal to be handled (`iss_enricher.stopping`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from iss_contract.limits import MAX_MESSAGE_BYTES
+from iss_enricher import kafka_clients
+
 logger = logging.getLogger(__name__)
 
 KeyValue = tuple[bytes | None, bytes]
@@ -23,9 +27,14 @@ class DeliveryError(RuntimeError):
     """The broker refused a message for a reason that waiting does not fix."""
 
 
-def producer_config(bootstrap: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def producer_config(
+    bootstrap: str, extra: dict[str, Any] | None = None, max_message_bytes: int = MAX_MESSAGE_BYTES
+) -> dict[str, Any]:
     config: dict[str, Any] = {
         "bootstrap.servers": bootstrap,
+        # The topics' max.message.bytes (iss_contract.limits): a message the topic would refuse
+        # is refused here, before it is queued.
+        "message.max.bytes": max_message_bytes,
         # Not idempotent: the output is at-least-once anyway (recovery replays a tail), readers
         # key on (norad_id, event_time), and an idempotent producer stalls until the broker's
         # transaction coordinator is up, which on a fresh cluster takes many seconds.
@@ -36,9 +45,20 @@ def producer_config(bootstrap: str, extra: dict[str, Any] | None = None) -> dict
         # Delivery callbacks for failures only: a Python call per acknowledged message is a
         # measurable cost at full speed, and `flush` waits for every acknowledgement anyway.
         "delivery.report.only.error": True,
+        **kafka_clients.logging_properties(),
     }
     config.update(extra or {})
-    return config
+    return kafka_clients.common(config)
+
+
+FLUSH_SLICE_SECONDS = 0.25
+"""Longest single wait for acknowledgements (signal handlers run in between)."""
+
+
+def flush_all(producer: Producer) -> None:
+    """Wait until every queued message is acknowledged or failed, in short slices."""
+    while producer.flush(FLUSH_SLICE_SECONDS) > 0:
+        pass
 
 
 class TopicWriter(StatelessSinkPartition[KeyValue]):
@@ -74,20 +94,27 @@ class TopicWriter(StatelessSinkPartition[KeyValue]):
                     raise KafkaException(error)
             self._producer.poll(0.05)
             pending = refused
-        self._producer.flush()
+        flush_all(self._producer)
+        kafka_clients.log_gate()[1].reachable()
         if self._errors:
             errors, self._errors = self._errors, []
             raise DeliveryError(f"{len(errors)} message(s) to {self._topic} failed: {errors[0]}")
 
     def close(self) -> None:
-        self._producer.flush()
+        flush_all(self._producer)
 
 
 class TopicSink(DynamicSink[KeyValue]):
     """Write (key, value) pairs to one Kafka topic, waiting for every acknowledgement."""
 
-    def __init__(self, bootstrap: str, topic: str, extra: dict[str, Any] | None = None) -> None:
-        self._config = producer_config(bootstrap, extra)
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        extra: dict[str, Any] | None = None,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        self._config = producer_config(bootstrap, extra, max_message_bytes)
         self._topic = topic
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> TopicWriter:

@@ -7,10 +7,13 @@ by NORAD id.
 
 Windows are tumbling in event time. A window closes once the satellite's newest event time is
 `wait` past the window's end, or, when the satellite falls silent, once `wait` of wall-clock
-time has passed beyond that point. A closed window is emitted once; positions that arrive for
-it later are stored but no longer counted. At the end of a finite input the open windows are
+time has passed beyond that point. A closed window is emitted once. A position that arrives for
+it later (late data, or positions queued behind a stall of the input, during which every
+satellite looks silent) is stored, counted in `iss_enricher_late_for_aggregate_total`, and names
+its window in the batch's `late_windows`: the positions output recounts that window from the
+stored positions (`iss_enricher.aggregate`). At the end of a finite input the open windows are
 emitted as they stand, and kept: if the run resumes, they are completed and emitted again
-(the table upserts).
+(the table upserts, keeping the larger count).
 """
 
 from __future__ import annotations
@@ -93,9 +96,13 @@ class SatelliteLogic(StatefulBatchLogic[RawPosition, Output, SatelliteState]):
         seen_at: float,
         positions: list[EnrichedPosition],
         aggregates: list[aggregate.WindowAggregate],
+        failures: list[tuple[RawPosition, BaseException]] | None = None,
     ) -> None:
         """Process positions in order: enriched ones go to `positions`, closed windows to
-        `aggregates`. `now` stamps `enriched_at`; `seen_at` is the wall-clock time (unix)."""
+        `aggregates`. `now` stamps `enriched_at`; `seen_at` is the wall-clock time (unix).
+
+        With a `failures` list, a position whose enrichment raises goes there with the
+        exception, and the others carry on; without one, the exception propagates."""
         state = self._state
         if state.norad_id is None and values:
             state.norad_id = values[0].norad_id
@@ -103,7 +110,13 @@ class SatelliteLogic(StatefulBatchLogic[RawPosition, Output, SatelliteState]):
         windows = state.windows
         for raw in values:
             moment = raw.event_time.timestamp()
-            state.track, enriched = advance(state.track, raw, rules, now, moment)
+            try:
+                state.track, enriched = advance(state.track, raw, rules, now, moment)
+            except Exception as exc:
+                if failures is None:
+                    raise
+                failures.append((raw, exc))
+                continue
             if enriched is None:
                 metrics.DUPLICATES_DROPPED.inc()
                 continue
@@ -111,6 +124,9 @@ class SatelliteLogic(StatefulBatchLogic[RawPosition, Output, SatelliteState]):
             window_id = self._window_id(moment)
             if state.closed_through is not None and window_id <= state.closed_through:
                 metrics.LATE_FOR_AGGREGATE.inc()
+                if isinstance(positions, aggregate.PositionBatch):
+                    start = aggregate.window_start(window_id, timedelta(seconds=self._length))
+                    positions.late_windows.add((raw.norad_id, start))
                 continue
             acc = windows.get(window_id)
             if acc is None:

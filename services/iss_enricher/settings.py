@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from iss_contract.limits import MAX_MESSAGE_BYTES
 from iss_contract.topics import DEADLETTER_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
 
 
@@ -30,8 +31,19 @@ class EnricherSettings(BaseSettings):
     """Group id the consumed offsets are committed under (kafka-exporter lag)."""
     kafka_batch_size: int = Field(4000, ge=1)
     """Most messages read per partition poll."""
+    max_message_bytes: int = Field(MAX_MESSAGE_BYTES, ge=131_072)
+    """The topics' `max.message.bytes`: the producers' `message.max.bytes`; a longer enriched
+    message is dead-lettered (`enriched_too_large`) instead of published."""
     kafka_tail: bool = True
     """Wait for new records at the end of the topic; false stops at the end (batch runs)."""
+    kafka_username: str | None = None
+    """SASL username (SCRAM-SHA-512) when the cluster needs authentication."""
+    kafka_password: SecretStr | None = None
+    """SASL password; never logged."""
+    kafka_security_protocol: str | None = None
+    """librdkafka `security.protocol`; `SASL_SSL` when a username is set, else `PLAINTEXT`."""
+    kafka_ssl_ca_location: Path | None = None
+    """PEM file of the CA that signed the brokers' certificates (Strimzi's cluster CA)."""
 
     database_dsn: SecretStr = SecretStr("postgresql://iss@127.0.0.1:15432/iss")
     """libpq connection string of the positions database."""
@@ -44,6 +56,10 @@ class EnricherSettings(BaseSettings):
     """A longer gap between positions resets the ground speed to null."""
     duplicate_memory: int = Field(128, ge=1)
     """Recent event times remembered per satellite to drop duplicates."""
+    min_step_seconds: float = Field(0.5, ge=0)
+    """A shorter step between positions gives a null ground speed (jitter dominates it)."""
+    max_ground_speed_kmh: float = Field(36_000.0, gt=0)
+    """A faster ground speed is impossible and stored as null."""
     max_future_seconds: float = Field(60.0, ge=0)
     """Event times further than this ahead of the clock are rejected."""
     window_seconds: int = Field(60, ge=1)
@@ -61,6 +77,10 @@ class EnricherSettings(BaseSettings):
     """Epoch length: how often state and offsets are snapshotted."""
     backup_interval_seconds: int = Field(0, ge=0)
     """How long superseded snapshots are kept (for off-node backups)."""
+
+    stop_grace_seconds: float = Field(25.0, gt=0)
+    """After a stop signal, exit (status 1) if the drain has not finished within this long, as
+    during an outage; below the chart's 30 s termination grace period."""
 
     process_id: int | None = Field(None, ge=0)
     """This process's index in `addresses` (the `-i` flag)."""

@@ -69,15 +69,15 @@ def test_ground_speed_is_distance_over_time_between_consecutive_positions() -> N
 
 
 def test_crossing_the_antimeridian_gives_a_normal_speed_and_an_eastward_heading() -> None:
-    _, out = run(pos(0, 0.0, 179.9), pos(1, 0.0, -179.9))
+    _, out = run(pos(0, 0.0, 179.9), pos(10, 0.0, -179.9))
     crossing = out[1]
-    assert present(crossing).ground_speed_kmh == pytest.approx(0.2 * ONE_DEGREE_KM * 3600)
+    assert present(crossing).ground_speed_kmh == pytest.approx(0.2 * ONE_DEGREE_KM * 360)
     assert present(crossing).heading_deg == pytest.approx(90.0)
 
 
 def test_crossing_a_pole_gives_the_arc_through_the_pole() -> None:
-    _, out = run(pos(0, 89.9, 0.0), pos(1, 89.9, 180.0))
-    assert present(out[1]).ground_speed_kmh == pytest.approx(0.2 * ONE_DEGREE_KM * 3600)
+    _, out = run(pos(0, 89.9, 0.0), pos(10, 89.9, 180.0))
+    assert present(out[1]).ground_speed_kmh == pytest.approx(0.2 * ONE_DEGREE_KM * 360)
 
 
 def test_a_duplicate_event_time_is_dropped() -> None:
@@ -132,3 +132,45 @@ def test_without_altitude_the_altitude_dependent_fields_are_null() -> None:
 def test_enriched_at_is_the_processing_time() -> None:
     _, (only,) = run(pos(0, 0.0, 0.0))
     assert present(only).enriched_at == NOW
+
+
+def withheld(reason: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value(
+        "iss_enricher_ground_speed_withheld_total", {"reason": reason}
+    )
+    return value or 0.0
+
+
+def test_two_positions_a_millisecond_apart_give_a_null_speed_counted_as_a_short_step() -> None:
+    before = withheld("short_step")
+    # Timestamp jitter: positions really a second apart, stamped 1 ms apart (24,759,210 km/h).
+    _, out = run(pos(0, 0.0, 0.0), pos(0.001, 0.0, 0.0625))
+    assert present(out[1]).ground_speed_kmh is None
+    assert present(out[1]).heading_deg is None
+    assert withheld("short_step") == before + 1
+
+
+def test_an_impossible_ground_speed_is_null_and_counted_as_implausible() -> None:
+    before = withheld("implausible")
+    _, out = run(pos(0, 0.0, 0.0), pos(1, 0.0, 1.0))  # 400,000 km/h
+    assert present(out[1]).ground_speed_kmh is None
+    assert present(out[1]).heading_deg is None
+    assert withheld("implausible") == before + 1
+
+
+def test_a_speed_just_under_the_bound_is_kept() -> None:
+    _, out = run(pos(0, 0.0, 0.0), pos(10, 0.0, 0.8))  # 32,026 km/h
+    assert present(out[1]).ground_speed_kmh == pytest.approx(0.8 * ONE_DEGREE_KM * 360)
+
+
+def test_a_zero_length_step_has_a_speed_of_zero_and_no_heading() -> None:
+    _, out = run(pos(0, 10.0, 20.0), pos(1, 10.0, 20.0))
+    assert present(out[1]).ground_speed_kmh == 0.0
+    assert present(out[1]).heading_deg is None
+
+
+def test_the_track_moves_on_after_a_withheld_speed() -> None:
+    _, out = run(pos(0, 0.0, 0.0), pos(0.001, 0.0, 0.0625), pos(10.001, 0.0, 0.6875))
+    assert present(out[2]).ground_speed_kmh == pytest.approx(0.625 * ONE_DEGREE_KM * 360, rel=1e-3)

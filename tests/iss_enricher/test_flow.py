@@ -33,9 +33,18 @@ class Outputs:
     dead_letters: list[KeyValue] = field(default_factory=list)
 
 
+_PAYLOAD_KEY = b"<the payload's norad_id>"
+
+
 def message(
-    value: bytes, offset: int, key: bytes | None = b"25544"
+    value: bytes, offset: int, key: bytes | None = _PAYLOAD_KEY
 ) -> KafkaSourceMessage[bytes | None, bytes | None]:
+    """A raw-topic message, keyed by default as the producer keys it (the payload's NORAD id)."""
+    if key is _PAYLOAD_KEY:
+        try:
+            key = str(json.loads(value)["norad_id"]).encode()
+        except (ValueError, TypeError, KeyError):
+            key = b"25544"
     return KafkaSourceMessage(key=key, value=value, topic="raw", partition=0, offset=offset)
 
 

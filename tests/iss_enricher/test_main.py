@@ -179,6 +179,22 @@ def metric(text: str, sample: str) -> float:
     raise AssertionError(f"{sample} is not exposed")
 
 
+def assert_windows_equal_positions(pipeline: Pipeline, window_s: int = 60) -> int:
+    """Every aggregate row counts exactly its stored positions, and every window with stored
+    positions has its row; returns the number of windows."""
+    counted = pipeline.rows(
+        "SELECT norad_id, bucket, samples, min_altitude_km, max_altitude_km FROM positions_1m"
+    )
+    truth = pipeline.rows(
+        f"SELECT norad_id, to_timestamp(floor(extract(epoch FROM event_time) / {window_s})"
+        f" * {window_s}), count(*), min(altitude_km), max(altitude_km) FROM positions GROUP BY 1, 2"
+    )
+    short = sorted(set(truth) - set(counted))
+    assert not short, f"{len(short)} of {len(truth)} windows differ from their positions"
+    assert len(counted) == len(truth)
+    return len(truth)
+
+
 def keyed(positions: list[RawPosition]) -> list[tuple[bytes | None, bytes]]:
     return [(p.key, p.to_bytes()) for p in positions]
 
@@ -495,6 +511,7 @@ def test_a_database_outage_mid_stream_loses_nothing(
     assert metric(text, "iss_enricher_end_to_end_latency_seconds_count") >= len(track)
     lag = f'iss_enricher_consumer_lag_messages{{partition="0",topic="{pipeline.raw}"}}'
     assert metric(text, lag) >= 0
+    assert_windows_equal_positions(pipeline)
 
 
 def test_prometheus_scrapes_throughput_freshness_and_lag_from_the_enricher(
@@ -551,6 +568,72 @@ def test_a_kafka_outage_pauses_the_enricher_which_then_resumes(
     assert pipeline.count() == len(track)
     speeds = pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL")
     assert speeds == [(1,)]
+    assert_windows_equal_positions(pipeline)
+    # The outage is one line when it starts and one when it ends, not a line per reconnect;
+    # librdkafka's own lines go through the logger (no raw "%3|...|FAIL|" lines), and no
+    # client was handed another kind's properties (no CONFWARN).
+    log = enricher_log.read_text()
+    assert log.count("Kafka broker unreachable") == 1, log[-3000:]
+    assert log.count("Kafka broker reachable again") == 1, log[-3000:]
+    assert "|FAIL|" not in log
+    assert "CONFWARN" not in log
+    refused = [line for line in log.splitlines() if "Connection refused" in line]
+    assert len(refused) == 1  # the outage's own line names its first error
+
+
+def start_and_cut_off_kafka(pipeline: Pipeline, kafka: Any, log: Path, **env: str) -> Any:
+    """An enricher that stored a first track, then lost its broker."""
+    pipeline.produce(keyed([p.position for p in sgp4_track(TLE_EPOCH, 50, 1.0)]))
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "iss_enricher"],
+            env=pipeline.env(**env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    pipeline.wait_for_rows(50, 90, lambda: process.poll() is None)
+    kafka.stop()
+    time.sleep(2.0)
+    assert process.poll() is None
+    return process
+
+
+def test_a_stop_signal_during_a_kafka_outage_ends_the_enricher_within_its_grace(
+    pipeline: Pipeline, kafka: Any, enricher_log: Path
+) -> None:
+    process = start_and_cut_off_kafka(
+        pipeline, kafka, enricher_log, ISS_ENRICHER_STOP_GRACE_SECONDS="4"
+    )
+    try:
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(15)
+        assert time.monotonic() - started < 7.0  # the grace (4 s), not the outage
+        assert status in (0, 1)
+    finally:
+        kafka.start()
+        stop(process)
+    assert pipeline.count() == 50
+
+
+def test_a_second_stop_signal_during_a_kafka_outage_exits_130_at_once(
+    pipeline: Pipeline, kafka: Any, enricher_log: Path
+) -> None:
+    process = start_and_cut_off_kafka(
+        pipeline, kafka, enricher_log, ISS_ENRICHER_STOP_GRACE_SECONDS="60"
+    )
+    try:
+        process.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        assert process.poll() is None  # still stopping: the outage holds the drain
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(5) == 130
+        assert time.monotonic() - started < 2.0
+        assert "stopped at once by a second signal" in enricher_log.read_text()
+    finally:
+        kafka.start()
+        stop(process)
 
 
 def test_two_processes_share_the_partitions_and_store_every_row(
@@ -647,3 +730,53 @@ def test_two_killed_processes_resume_from_their_recovery_stores_without_losing_r
     # Both resumed from their snapshots, not from the start of the topic.
     published = pipeline.topic_values(pipeline.enriched, len(interleaved) + killed_at, timeout=10)
     assert len(interleaved) <= len(published) < len(interleaved) + killed_at
+
+
+def test_after_an_input_stall_and_a_frozen_enricher_every_window_equals_its_positions(
+    pipeline: Pipeline, enricher_log: Path
+) -> None:
+    # Ten-second windows, so that a 12 s stall outlasts every satellite's open window.
+    tracks = [
+        [replace(p.position, norad_id=norad_id) for p in sgp4_track(TLE_EPOCH, 300, 1.0)]
+        for norad_id in range(25544, 25550)
+    ]
+    interleaved = [position for moment in zip(*tracks, strict=True) for position in moment]
+    first, backlog, rest = interleaved[:600], interleaved[600:1200], interleaved[1200:]
+    with enricher_log.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "iss_enricher"],
+            env=pipeline.env(ISS_ENRICHER_WINDOW_SECONDS="10"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    feeder = Feeder(pipeline, rest, rate=150.0)
+    try:
+        pipeline.produce(keyed(first))
+        pipeline.wait_for_rows(len(first), 60, lambda: process.poll() is None)
+        # An input stall (the upstream holds its positions back): every satellite falls
+        # silent, its open window closes by the clock, then the held-back positions arrive.
+        time.sleep(12.0)
+        pipeline.produce(keyed(backlog))
+        pipeline.wait_for_rows(len(first) + len(backlog), 60, lambda: process.poll() is None)
+        # The enricher itself frozen while positions keep coming, then thawed.
+        feeder.start()
+        time.sleep(1.0)
+        process.send_signal(signal.SIGSTOP)
+        time.sleep(12.0)
+        process.send_signal(signal.SIGCONT)
+        feeder.join(60)
+        pipeline.wait_for_rows(len(interleaved), 120, lambda: process.poll() is None)
+        time.sleep(1.0)
+        text = pipeline.metrics()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 0
+    finally:
+        feeder.halt.set()
+        stop(process)
+    assert pipeline.count() == len(interleaved)
+    # The stall did close windows early: positions came in for closed windows...
+    assert metric(text, "iss_enricher_late_for_aggregate_total") >= 6
+    # ...and yet every window counts exactly its positions.
+    assert assert_windows_equal_positions(pipeline, window_s=10) >= 6 * 30
+    assert pipeline.rows("SELECT sum(samples)::int FROM positions_1m") == [(len(interleaved),)]
+    assert metric(text, "iss_enricher_windows_recounted_total") >= 6

@@ -1,11 +1,12 @@
-"""Metric re-export of the Kafka consumer lag."""
+"""Metric re-export of the Kafka consumer lag; series declared before their first sample."""
 
 from __future__ import annotations
 
 import pytest
-from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge, Histogram, generate_latest
 
-from iss_enricher.metrics import ConsumerLagCollector, observe_many
+from iss_contract.deadletter import Reason
+from iss_enricher.metrics import ConsumerLagCollector, declare_rejection_series, observe_many
 
 pytestmark = pytest.mark.unit
 
@@ -48,3 +49,16 @@ def test_observing_many_values_at_once_equals_observing_them_one_by_one() -> Non
     observe_many(Histogram("latency_seconds", "l", buckets=buckets, registry=at_once), values)
     assert samples(at_once) == samples(one_by_one)
     assert samples(at_once)["latency_seconds_bucket"][("0.1",)] == 4.0
+
+
+def test_every_dead_letter_reason_has_a_series_before_its_first_rejection() -> None:
+    declare_rejection_series()
+
+    reasons = {
+        sample.labels["reason"]
+        for metric in REGISTRY.collect()
+        if metric.name == "iss_enricher_records_rejected"
+        for sample in metric.samples
+        if sample.name == "iss_enricher_records_rejected_total"
+    }
+    assert reasons >= {reason.value for reason in Reason}

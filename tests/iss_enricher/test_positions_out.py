@@ -78,3 +78,33 @@ def test_an_empty_batch_touches_neither_the_database_nor_the_broker(
     with psycopg.connect(pg_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM positions").fetchone() == (0,)
     assert read_topic(kafka.bootstrap, topic) == []
+
+
+def test_an_enriched_message_over_the_limit_is_dead_lettered_and_its_row_still_stored(
+    pg_dsn: str, kafka: Kafka, make_topic: Callable[..., str]
+) -> None:
+    migrate(pg_dsn)
+    topic, letters = make_topic(), make_topic()
+    output = PositionsOutput(
+        pg_dsn,
+        FAST,
+        kafka.bootstrap,
+        topic,
+        deadletter_topic=letters,
+        raw_topic="raw",
+        max_message_bytes=131_072,
+    )
+    writer = output.build("positions-out", 0, 1)
+    batch = [enriched(s) for s in range(5)]
+    batch[2] = replace(batch[2], raw=replace(batch[2].raw, name="X" * 140_000))
+    writer.write_batch([batch])
+    writer.close()
+    assert count(pg_dsn) == 5  # the row is stored
+    published = [json.loads(m.value())["sequence"] for m in read_topic(kafka.bootstrap, topic)]
+    assert published == [0, 1, 3, 4]
+    (letter,) = [json.loads(m.value()) for m in read_topic(kafka.bootstrap, letters)]
+    assert letter["reason"] == "enriched_too_large"
+    assert letter["topic"] == "raw"
+    assert letter["value_truncated"] is True
+    assert letter["value_bytes"] > 140_000
+    assert "the row is stored" in letter["detail"]

@@ -4,6 +4,11 @@ Each Bytewax worker owns one connection. A batch is written in one transaction; 
 database is unreachable the writer keeps the batch, backs off and tries again, so the dataflow
 stalls (backpressure) instead of dropping rows or crash-looping. Replays are harmless: positions
 are inserted with ON CONFLICT DO NOTHING and aggregates are upserted.
+
+An aggregate row is written two ways. A window counted in memory is upserted when it closes, but
+never over a row with more samples (a recount that already saw more). A window with late
+positions is recounted from `positions` in the transaction that stores them, and the recount
+replaces the row: it is the truth.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -83,7 +89,25 @@ ON CONFLICT (norad_id, bucket) DO UPDATE SET
     mean_orbital_speed_kmh = EXCLUDED.mean_orbital_speed_kmh,
     min_altitude_km = EXCLUDED.min_altitude_km,
     max_altitude_km = EXCLUDED.max_altitude_km
+WHERE positions_1m.samples <= EXCLUDED.samples
 """
+RECOUNT_WINDOWS = """
+INSERT INTO positions_1m (norad_id, bucket, samples, mean_ground_speed_kmh,
+                          mean_orbital_speed_kmh, min_altitude_km, max_altitude_km)
+SELECT w.norad_id, w.bucket, count(*), avg(p.ground_speed_kmh), avg(p.orbital_speed_kmh),
+       min(p.altitude_km), max(p.altitude_km)
+FROM unnest(%s::int4[], %s::timestamptz[]) AS w (norad_id, bucket)
+JOIN positions p
+  ON p.norad_id = w.norad_id AND p.event_time >= w.bucket AND p.event_time < w.bucket + %s
+GROUP BY w.norad_id, w.bucket
+ON CONFLICT (norad_id, bucket) DO UPDATE SET
+    samples = EXCLUDED.samples,
+    mean_ground_speed_kmh = EXCLUDED.mean_ground_speed_kmh,
+    mean_orbital_speed_kmh = EXCLUDED.mean_orbital_speed_kmh,
+    min_altitude_km = EXCLUDED.min_altitude_km,
+    max_altitude_km = EXCLUDED.max_altitude_km
+"""
+"""Recount windows from the stored positions: every window's row equals its positions."""
 
 
 def position_row(position: EnrichedPosition) -> tuple[Any, ...]:
@@ -231,28 +255,55 @@ def merge_staged(cur: psycopg.Cursor[Any]) -> int:
     return cur.rowcount
 
 
+def recount_windows(
+    conn: psycopg.Connection[Any], windows: Iterable[tuple[int, datetime]], length: timedelta
+) -> None:
+    """Rewrite the aggregate rows of these (NORAD id, window start) windows from `positions`."""
+    chosen = sorted(windows)
+    if chosen:
+        ids = [norad_id for norad_id, _ in chosen]
+        starts = [start for _, start in chosen]
+        conn.execute(RECOUNT_WINDOWS, (ids, starts, length))
+        metrics.WINDOWS_RECOUNTED.inc(len(chosen))
+
+
 class PositionsWriter(StatelessSinkPartition[EnrichedPosition]):
     """Writes batches of positions over one retrying connection and keeps the write metrics."""
 
-    def __init__(self, conn: RetryingConnection) -> None:
+    def __init__(self, conn: RetryingConnection, window: timedelta = timedelta(minutes=1)) -> None:
         self._conn = conn
+        self._window = window
         self._newest_committed = 0.0
 
     @classmethod
-    def connect(cls, dsn: str, backoff: Backoff) -> PositionsWriter:
-        """A writer whose connection opens lazily (on the first batch) and reopens after errors."""
-        return cls(RetryingConnection(dsn, backoff, "positions", setup=_prepare_positions))
+    def connect(
+        cls, dsn: str, backoff: Backoff, window: timedelta = timedelta(minutes=1)
+    ) -> PositionsWriter:
+        """A writer whose connection opens lazily (on the first batch) and reopens after errors.
+
+        `window` is the aggregate window length, for recounting windows of late positions."""
+        return cls(RetryingConnection(dsn, backoff, "positions", setup=_prepare_positions), window)
 
     def write_batch(self, items: list[EnrichedPosition]) -> None:
         self.write_positions(items)
 
-    def write_positions(self, items: list[EnrichedPosition]) -> None:
-        """Store the positions in one transaction; return once it is committed."""
+    def write_positions(
+        self, items: list[EnrichedPosition], recount: Iterable[tuple[int, datetime]] = ()
+    ) -> None:
+        """Store the positions in one transaction, recounting the `recount` windows (those of
+        late positions) in it; return once it is committed."""
         if not items:
             return
         rows = [position_row(p) for p in items]
+        windows = list(recount)
+        window = self._window
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            write_positions(conn, rows)
+            recount_windows(conn, windows, window)
+
         started = time.perf_counter()
-        self._conn.run(lambda conn: write_positions(conn, rows))
+        self._conn.run(work)
         committed = time.time()
         metrics.BATCH_WRITE_SECONDS.observe(time.perf_counter() - started)
         metrics.RECORDS_OUT.inc(len(items))
