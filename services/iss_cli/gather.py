@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from iss_cli import probes
 from iss_cli.report import Component, Measure, Report, State
 from iss_cli.settings import StatusSettings
+from iss_runtime.kafka_auth import sasl_config
 
 STORED = "max(iss_enricher_last_committed_event_timestamp_seconds)"
 INPUT = "max(iss_producer_last_publish_timestamp_seconds)"
@@ -62,6 +63,12 @@ def gather(settings: StatusSettings) -> Report:
             settings.deadletter_topic,
             settings.consumer_group,
             timeout,
+            sasl_config(
+                settings.kafka_username,
+                settings.kafka_password,
+                settings.kafka_security_protocol,
+                settings.kafka_ssl_ca_location,
+            ),
         )
         components.append(
             Component("kafka", State.UP if kafka.reachable else State.DOWN, kafka.detail)

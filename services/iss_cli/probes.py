@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from iss_cli.report import Component, Position, State
+from iss_runtime.kafka_access import login_problem, topic_problem
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,17 @@ class KafkaFacts:
     latest_enriched: dict[str, Any] | None = None
 
 
-def _watermarks(consumer: Consumer, topic: str, timeout: float) -> dict[int, tuple[int, int]]:
+def _watermarks(
+    consumer: Consumer, topic: str, timeout: float, denied: list[str], user: str | None
+) -> dict[int, tuple[int, int]]:
+    """Each partition's (low, high) offsets; none when the topic is missing or, said in
+    `denied`, not authorized."""
     metadata = consumer.list_topics(topic, timeout=timeout)
     found = metadata.topics.get(topic)
     if found is None or found.error is not None:
+        problem = None if found is None else topic_problem(topic, found.error, user, "describe")
+        if problem is not None:
+            denied.append(problem.message)
         return {}
     return {
         p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
@@ -102,9 +110,15 @@ def _watermarks(consumer: Consumer, topic: str, timeout: float) -> dict[int, tup
 
 
 def _last_value(
-    consumer: Consumer, topic: str, marks: dict[int, tuple[int, int]], timeout: float
+    consumer: Consumer,
+    topic: str,
+    marks: dict[int, tuple[int, int]],
+    timeout: float,
+    denied: list[str],
+    user: str | None,
 ) -> dict[str, Any] | None:
-    """The newest (by Kafka timestamp) message among the last one of each partition."""
+    """The newest (by Kafka timestamp) message among the last one of each partition; none,
+    said in `denied`, when the topic may be described but not read."""
     wanted = [TopicPartition(topic, p, high - 1) for p, (low, high) in marks.items() if high > low]
     if not wanted:
         return None
@@ -114,7 +128,13 @@ def _last_value(
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         msg = consumer.poll(0.2)
-        if msg is None or msg.error() is not None:
+        if msg is None:
+            continue
+        if msg.error() is not None:
+            problem = topic_problem(topic, msg.error(), user)
+            if problem is not None:
+                denied.append(problem.message)
+                break
             continue
         pending -= 1
         try:
@@ -135,20 +155,34 @@ def kafka_facts(
     deadletter_topic: str,
     group: str,
     timeout: float,
+    extra: dict[str, str] | None = None,
 ) -> KafkaFacts:
-    """Reachability, the group's lag on the raw topic, dead letters kept, latest enriched value."""
+    """Reachability, the group's lag on the raw topic, dead letters kept, latest enriched value.
+
+    `extra`: more client properties (SASL/TLS, iss_runtime.kafka_auth). A refused login is
+    the reason Kafka is not reachable; a topic the ACLs do not grant is named in the detail,
+    and what the other topics tell is still reported."""
     # log_level 0: connection failures are reported in the table, not as librdkafka noise.
-    admin = AdminClient(
-        {
-            "bootstrap.servers": bootstrap,
-            "socket.timeout.ms": int(timeout * 1000),
-            "log_level": 0,
-        }
-    )
+    # A refused login shows only in the error callback: keep it to say why.
+    refused: list[KafkaError] = []
+    user = (extra or {}).get("sasl.username")
+
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "socket.timeout.ms": int(timeout * 1000),
+        "log_level": 0,
+        "error_cb": refused.append,
+        **(extra or {}),
+    }
+    admin = AdminClient(config)
     try:
         topics = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:
         reason = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
+        admin.poll(0)  # serves the error callback
+        login = login_problem(reversed(refused), user)
+        if login is not None:
+            return KafkaFacts(False, f"{bootstrap}: {login.message}")
         return KafkaFacts(False, f"{bootstrap} unreachable: {reason}")
     consumer = Consumer(
         {
@@ -157,10 +191,12 @@ def kafka_facts(
             "enable.auto.commit": False,
             "socket.timeout.ms": int(timeout * 1000),
             "log_level": 0,
+            **(extra or {}),
         }
     )
+    denied: list[str] = []
     try:
-        raw = _watermarks(consumer, raw_topic, timeout)
+        raw = _watermarks(consumer, raw_topic, timeout, denied, user)
         lag: int | None = None
         if raw:
             committed = consumer.committed(
@@ -171,18 +207,18 @@ def kafka_facts(
                     raw[tp.partition][1] - (tp.offset if tp.offset >= 0 else raw[tp.partition][0])
                     for tp in committed
                 )
-        dead = _watermarks(consumer, deadletter_topic, timeout)
+        dead = _watermarks(consumer, deadletter_topic, timeout, denied, user)
         dead_letters = sum(high - low for low, high in dead.values()) if dead else None
         if deadletter_topic in topics and dead_letters is None:
             dead_letters = 0
-        latest = _last_value(
-            consumer, enriched_topic, _watermarks(consumer, enriched_topic, timeout), timeout
-        )
+        marks = _watermarks(consumer, enriched_topic, timeout, denied, user)
+        latest = _last_value(consumer, enriched_topic, marks, timeout, denied, user)
     except KafkaException as exc:
         return KafkaFacts(True, f"{len(topics)} topics; query failed: {exc}")
     finally:
         consumer.close()
-    return KafkaFacts(True, f"{bootstrap}, {len(topics)} topics", lag, dead_letters, latest)
+    detail = "; ".join([f"{bootstrap}, {len(topics)} topics", *denied])
+    return KafkaFacts(True, detail, lag, dead_letters, latest)
 
 
 @dataclass(frozen=True)

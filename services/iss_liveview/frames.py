@@ -24,6 +24,12 @@ def checked_position(value: bytes | None) -> str:
 
     Raises InvalidPositionError otherwise.
     """
+    return checked_keyed_position(value)[0]
+
+
+def checked_keyed_position(value: bytes | None) -> tuple[str, tuple[int, str]]:
+    """`checked_position`, and the position's (norad_id, event_time) key for dropping repeats;
+    a value without an integer `norad_id` gets the key (0, event_time)."""
     if value is None:
         raise InvalidPositionError("empty value")
     try:
@@ -37,9 +43,13 @@ def checked_position(value: bytes | None) -> str:
         number = body.get(field)
         if isinstance(number, bool) or not isinstance(number, int | float):
             raise InvalidPositionError(f"{field} is not a number")
-    if not isinstance(body.get("event_time"), str):
+    event_time = body.get("event_time")
+    if not isinstance(event_time, str):
         raise InvalidPositionError("event_time is not a string")
-    return text
+    norad_id = body.get("norad_id")
+    if isinstance(norad_id, bool) or not isinstance(norad_id, int):
+        norad_id = 0
+    return text, (norad_id, event_time)
 
 
 def position_frame(position_json: str, kafka_ts_ms: int | None) -> str:

@@ -4,6 +4,12 @@ Partitions are assigned by hand and offsets are never committed, so any number o
 replicas each read every message (no consumer group to share, nothing to starve). On start it
 reads back up to `history_size` records per partition to fill the history, then follows the
 end of the topic.
+
+Until it can assign the topic it retries every second and says why, when that starts and then
+once a minute (`iss_runtime.kafka_access`): the topic is not there yet, Kafka is not reachable,
+Kafka refused the login (a wrong password), or the ACLs do not grant the topic. librdkafka's own
+lines go through the log gate (`iss_runtime.kafka_logs`): one line per outage, the rest
+rate-limited.
 """
 
 from __future__ import annotations
@@ -16,7 +22,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaException, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
+
+from iss_runtime.kafka_access import Problem, Reminder, login_problem, topic_problem
+from iss_runtime.kafka_logs import CLIENT_PROPERTIES, KafkaLogGate, kafka_logger
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +64,13 @@ class KafkaFeed:
     refresh_s: float = 30.0
     """How often the topic's partition count is checked (new partitions are followed too)."""
     on_assigned: Callable[[bool], None] = lambda assigned: None
+    extra_config: dict[str, str] = field(default_factory=dict)
+    """More client properties (SASL/TLS, iss_runtime.kafka_auth)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _partitions: set[int] = field(default_factory=set)
+    _client_errors: list[KafkaError] = field(default_factory=list)
+    _gate: KafkaLogGate | None = None
     assigned: bool = False
 
     def start(self) -> None:
@@ -65,8 +86,13 @@ class KafkaFeed:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def _username(self) -> str | None:
+        return self.extra_config.get("sasl.username")
+
     def _consumer(self) -> Consumer:
         client_id = replica_client_id(self.client_prefix)
+        logger, self._gate = kafka_logger(f"{__name__}.librdkafka")
         return Consumer(
             {
                 "bootstrap.servers": self.bootstrap_servers,
@@ -79,16 +105,30 @@ class KafkaFeed:
                 "fetch.wait.max.ms": 50,
                 "socket.keepalive.enable": True,
                 "reconnect.backoff.max.ms": 2000,
-                "logger": logging.getLogger(f"{__name__}.librdkafka"),
+                "logger": logger,
+                # A refused login reaches only the error callback (served by `poll`).
+                "error_cb": self._client_errors.append,
+                **CLIENT_PROPERTIES,
+                **self.extra_config,
             }
         )
 
-    def _assign(self, consumer: Consumer) -> bool:
-        """Assign every partition of the topic; False when the topic is not there yet."""
+    def _reachable(self) -> None:
+        if self._gate is not None:
+            self._gate.reachable()
+
+    def _assign(self, consumer: Consumer) -> Problem | None:
+        """Assign every partition of the topic; else why not (not there yet, not authorized)."""
         metadata = consumer.list_topics(self.topic, timeout=2)
+        self._reachable()
         topic = metadata.topics.get(self.topic)
+        denied = None if topic is None else topic_problem(self.topic, topic.error, self._username)
+        if denied is not None:
+            return denied
         if topic is None or topic.error is not None or not topic.partitions:
-            return False
+            return Problem(
+                f"missing:{self.topic}", f"topic {self.topic} not there yet", logging.INFO
+            )
         watermarks = {
             p: consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=5)
             for p in topic.partitions
@@ -104,7 +144,7 @@ class KafkaFeed:
             len(topic.partitions),
             self.backlog,
         )
-        return True
+        return None
 
     def _follow_new_partitions(self, consumer: Consumer) -> None:
         """Partitions added to the topic since the assignment are read from their start."""
@@ -113,6 +153,7 @@ class KafkaFeed:
         except KafkaException as exc:
             log.debug("partition refresh failed: %s", exc)
             return
+        self._reachable()
         if topic is None or topic.error is not None:
             return
         added = sorted(set(topic.partitions) - self._partitions)
@@ -127,32 +168,61 @@ class KafkaFeed:
         self.assigned = assigned
         self.loop.call_soon_threadsafe(self.on_assigned, assigned)
 
+    def _refused_login(self) -> Problem | None:
+        """A refused login among the errors the client reported since the last call."""
+        if not self._client_errors:
+            return None
+        problem = login_problem(self._client_errors, self._username)
+        self._client_errors.clear()
+        return problem
+
+    def _wait_for_assignment(self, consumer: Consumer, reminder: Reminder) -> None:
+        """Until the topic is assigned (or a stop): try every second, say why it cannot be."""
+        while not self._stop.is_set():
+            try:
+                problem = self._assign(consumer)
+            except KafkaException as exc:
+                problem = Problem(
+                    "unreachable", f"Kafka not reachable yet ({exc})", logging.WARNING
+                )
+            if problem is None:
+                self._set_assigned(True)
+                return
+            consumer.poll(0)  # nothing assigned: serves the error callback and the log lines
+            problem = self._refused_login() or problem
+            if reminder.due(problem):
+                log.log(problem.level, "%s; retrying", problem.message)
+            self._stop.wait(1.0)
+
+    def _deliver(self, msg: Message) -> None:
+        error = msg.error()
+        if error is not None:
+            denied = topic_problem(msg.topic() or self.topic, error, self._username)
+            if denied is not None:
+                log.error("%s", denied.message)
+            else:
+                log.warning("Kafka error: %s", error)
+            return
+        self._reachable()
+        _, ts = msg.timestamp()
+        self.loop.call_soon_threadsafe(self.deliver, msg.value(), ts if ts > 0 else None)
+
     def _run(self) -> None:
         consumer = self._consumer()
+        reminder = Reminder()
         try:
-            while not self._stop.is_set() and not self.assigned:
-                try:
-                    if self._assign(consumer):
-                        self._set_assigned(True)
-                        break
-                    log.info("topic %s not there yet; retrying", self.topic)
-                except KafkaException as exc:
-                    log.warning("Kafka not reachable yet (%s); retrying", exc)
-                self._stop.wait(1.0)
+            self._wait_for_assignment(consumer, reminder)
             next_refresh = time.monotonic() + self.refresh_s
             while not self._stop.is_set():
                 if time.monotonic() >= next_refresh:
                     self._follow_new_partitions(consumer)
                     next_refresh = time.monotonic() + self.refresh_s
                 msg = consumer.poll(self.poll_timeout_s)
-                if msg is None:
-                    continue
-                if msg.error() is not None:
-                    log.warning("Kafka error: %s", msg.error())
-                    continue
-                _, ts = msg.timestamp()
-                value = msg.value()
-                self.loop.call_soon_threadsafe(self.deliver, value, ts if ts > 0 else None)
+                refused = self._refused_login()  # the password changed while it ran
+                if refused is not None and reminder.due(refused):
+                    log.error("%s; retrying", refused.message)
+                if msg is not None:
+                    self._deliver(msg)
         except Exception:
             log.exception("Kafka consumer thread failed")
             raise

@@ -41,6 +41,11 @@ class Metrics:
             "Values on the enriched topic that were not a drawable position",
             registry=r,
         )
+        self.duplicates = Counter(
+            "iss_liveview_duplicates_dropped_total",
+            "Positions dropped because the same (norad_id, event_time) was already forwarded",
+            registry=r,
+        )
         self.sent = Counter(
             "iss_liveview_frames_sent_total", "Frames written to browsers", registry=r
         )

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from aiohttp import WSCloseCode, WSMsgType, web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from iss_liveview.dedupe import RecentPositions
 from iss_liveview.frames import (
     InvalidPositionError,
-    checked_position,
+    checked_keyed_position,
     history_frames,
     position_frame,
 )
@@ -25,6 +26,7 @@ from iss_liveview.metrics import Metrics
 from iss_liveview.origins import origin_allowed
 from iss_liveview.paths import resolve_static
 from iss_liveview.settings import LiveviewSettings
+from iss_runtime.kafka_auth import sasl_config
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class Gateway:
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        self.recent = RecentPositions(self.settings.dedupe_memory)
         self.hub = Hub(
             history_size=self.settings.history_size,
             queue_size=self.settings.queue_size,
@@ -63,10 +66,13 @@ class Gateway:
         """Called on the event loop for every record the consumer reads."""
         self.metrics.consumed.inc()
         try:
-            position = checked_position(value)
+            position, key = checked_keyed_position(value)
         except InvalidPositionError as exc:
             self.metrics.invalid.inc()
             log.warning("skipping a value on the enriched topic: %s", exc)
+            return
+        if not self.recent.first_time(key):
+            self.metrics.duplicates.inc()  # a copy replayed after an enricher restart
             return
         now = time.time()
         self.last_message_at = now
@@ -180,6 +186,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if consuming else 503)
 
 
+async def livez(request: web.Request) -> web.Response:
+    """200 while the Kafka consumer thread runs, even when it cannot follow its topic yet (a
+    refused login, a topic the ACLs do not grant: a restart would not help); 503 once it died.
+    The liveness probe asks this, the readiness probe /healthz."""
+    feed = request.app[GATEWAY].feed
+    alive = feed is None or feed.alive
+    return web.json_response({"status": "ok" if alive else "dead"}, status=200 if alive else 503)
+
+
 async def metrics(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     return web.Response(
@@ -195,12 +210,13 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 def build_app(gateway: Gateway) -> web.Application:
-    """The page, /ws, /healthz and /metrics for one gateway (the Kafka feed is started apart)."""
+    """The page, /ws, /healthz, /livez and /metrics of one gateway (its Kafka feed starts apart)."""
     app = web.Application()
     app[GATEWAY] = gateway
     app.on_shutdown.append(_close_sockets)
     app.router.add_get("/ws", websocket)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/{path:.*}", static)
     return app
@@ -211,6 +227,7 @@ def build_metrics_app(gateway: Gateway) -> web.Application:
     app[GATEWAY] = gateway
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
     return app
 
 
@@ -229,6 +246,12 @@ async def running(gateway: Gateway) -> AsyncIterator[tuple[str, int]]:
         poll_timeout_s=settings.poll_timeout_s,
         refresh_s=settings.partition_refresh_s,
         on_assigned=lambda assigned: gateway.metrics.kafka_connected.set(int(assigned)),
+        extra_config=sasl_config(
+            settings.kafka_username,
+            settings.kafka_password,
+            settings.kafka_security_protocol,
+            settings.kafka_ssl_ca_location,
+        ),
     )
     runners: list[web.AppRunner] = []
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from iss_contract.topics import ENRICHED_TOPIC
@@ -24,6 +24,14 @@ class LiveviewSettings(BaseSettings):
     """Kafka bootstrap servers, `host:port[,host:port...]`."""
     topic: str = ENRICHED_TOPIC
     """The enriched positions topic to fan out."""
+    kafka_username: str | None = None
+    """SASL username (SCRAM-SHA-512) when the cluster needs authentication."""
+    kafka_password: SecretStr | None = None
+    """SASL password; never logged."""
+    kafka_security_protocol: str | None = None
+    """librdkafka `security.protocol`; `SASL_SSL` when a username is set, else `PLAINTEXT`."""
+    kafka_ssl_ca_location: Path | None = None
+    """PEM file of the CA that signed the brokers' certificates (Strimzi's cluster CA)."""
     host: str = "127.0.0.1"
     """Address the HTTP/WebSocket server binds to."""
     port: int = Field(default=8088, ge=0, le=65535)
@@ -36,6 +44,9 @@ class LiveviewSettings(BaseSettings):
     """Extra origins allowed to open the WebSocket (`*`: all); same-origin always is."""
     history_size: int = Field(default=6000, ge=0, le=100_000)
     """Positions kept and replayed to every new browser (6000 = one orbit at 1 Hz)."""
+    dedupe_memory: int = Field(default=100_000, ge=1)
+    """Recent (norad_id, event_time) keys remembered to drop the copies an enricher restart
+    publishes again (the replayed tail is about one snapshot interval of traffic)."""
     history_chunk: int = Field(default=500, ge=1)
     """Positions per history frame, so no single frame is huge."""
     queue_size: int = Field(default=256, ge=1)

@@ -10,9 +10,12 @@ import logging
 
 import requests
 
-from iss_producer.errors import TleError
+from iss_producer.errors import Rejected, TleError
 from iss_producer.sources.http import FetchError, get
 from iss_producer.tle import TleRecord, find, parse_tle_text
+
+TLE_MAX_BYTES = 1_048_576
+"""Longest TLE answer read (one element set is 168 bytes)."""
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +43,8 @@ class TleRefresher:
         self._last_attempt = now
         self.attempts += 1
         try:
-            answer = get(session, self.url, self.timeout_s)
-        except FetchError as exc:
+            answer = get(session, self.url, self.timeout_s, max_bytes=TLE_MAX_BYTES)
+        except (FetchError, Rejected) as exc:
             log.warning("TLE refresh failed; next attempt in %.0f s: %s", self.interval_s, exc)
             return None
         if answer.status != 200:

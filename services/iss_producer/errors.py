@@ -25,6 +25,8 @@ class RejectReason(StrEnum):
     STALE_TIMESTAMP = "stale_timestamp"
     REPEATED_TIMESTAMP = "repeated_timestamp"
     PROPAGATION_ERROR = "propagation_error"
+    TOO_LARGE = "too_large"
+    UNKNOWN_UNITS = "unknown_units"
 
 
 class Rejected(ProducerError):  # noqa: N818  # a verdict on the input, not a fault

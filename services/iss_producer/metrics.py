@@ -61,10 +61,26 @@ class ProducerMetrics:
             "Age of the TLE used for SGP4 propagation (now minus its epoch).",
             registry=self.registry,
         )
+        self.kafka_unreachable = Gauge(
+            "iss_producer_kafka_unreachable",
+            "1 while the Kafka broker refuses the producer's connections, 0 once it answers again.",
+            registry=self.registry,
+        )
+        self.kafka_outages = Counter(
+            "iss_producer_kafka_outages",
+            "Kafka outages seen by the producer (each logged once).",
+            registry=self.registry,
+        )
         self._sources = tuple(sources)
         for source in self._sources:
             self.current_source.labels(source=source).set(0)
             self.fetch_duration.labels(source=source)
+
+    def kafka_outage(self, down: bool) -> None:
+        """`KafkaLogGate`'s callback: an outage started (True) or ended (False)."""
+        self.kafka_unreachable.set(1 if down else 0)
+        if down:
+            self.kafka_outages.inc()
 
     def set_active(self, active: str) -> None:
         for source in self._sources:

@@ -10,11 +10,18 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from iss_contract.limits import MAX_MESSAGE_BYTES
 from iss_contract.raw import RawPosition
 from iss_producer.metrics import Health, ProducerMetrics
 from iss_producer.settings import ProducerSettings
+from iss_runtime.kafka_logs import CLIENT_PROPERTIES, kafka_logger
 
 log = logging.getLogger(__name__)
+
+
+_CONNECTION_ERRORS = frozenset(
+    {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE}
+)
 
 
 def kafka_config(settings: ProducerSettings) -> dict[str, Any]:
@@ -28,6 +35,9 @@ def kafka_config(settings: ProducerSettings) -> dict[str, Any]:
         "compression.type": settings.compression,
         "queue.buffering.max.messages": settings.queue_max_messages,
         "delivery.timeout.ms": settings.delivery_timeout_ms,
+        # The topics' max.message.bytes (iss_contract.limits).
+        "message.max.bytes": MAX_MESSAGE_BYTES,
+        **CLIENT_PROPERTIES,
     }
     if settings.kafka_security_protocol:
         config["security.protocol"] = settings.kafka_security_protocol
@@ -37,6 +47,8 @@ def kafka_config(settings: ProducerSettings) -> dict[str, Any]:
         if settings.kafka_password is not None:
             config["sasl.password"] = settings.kafka_password.get_secret_value()
         config.setdefault("security.protocol", "SASL_SSL")
+    if settings.kafka_ssl_ca_location is not None:
+        config["ssl.ca.location"] = str(settings.kafka_ssl_ca_location)
     return config
 
 
@@ -65,7 +77,10 @@ class Publisher:
         config = kafka_config(settings)
         config["error_cb"] = self._on_error
         config["on_delivery"] = self._on_delivery
-        config["logger"] = logging.getLogger("iss_producer.kafka")
+        # librdkafka's lines through logging, a broker outage as one line at each end.
+        config["logger"], self._gate = kafka_logger(
+            "iss_producer.kafka", metrics.kafka_outage, renew=True
+        )
         self._producer = Producer(config)
 
     @property
@@ -128,6 +143,7 @@ class Publisher:
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is None:
+            self._gate.reachable()
             self.acknowledged += 1
             self.last_ack_monotonic = time.monotonic()
             self._last_ack_wall = self._clock()
@@ -140,5 +156,8 @@ class Publisher:
         if err.fatal():
             self.fatal = err
             log.critical("fatal Kafka client error: %s", err.str())
+        elif err.code() in _CONNECTION_ERRORS:
+            # The log gate reports the outage once (and its end); one line per attempt is noise.
+            log.debug("Kafka connection error: %s", err.str())
         else:
             log.warning("Kafka client error: %s", err.str())

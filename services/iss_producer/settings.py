@@ -44,6 +44,8 @@ class ProducerSettings(BaseSettings):
     """SASL password; never logged."""
     kafka_security_protocol: str | None = None
     """librdkafka `security.protocol` (for example SASL_SSL); unset means PLAINTEXT."""
+    kafka_ssl_ca_location: Path | None = None
+    """PEM file of the CA that signed the brokers' certificates (Strimzi's cluster CA)."""
     linger_ms: int = Field(default=5, ge=0)
     """librdkafka `linger.ms`: how long to wait to fill a batch."""
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"

@@ -14,9 +14,14 @@ from iss_liveview.settings import LiveviewSettings
 pytestmark = pytest.mark.unit
 
 POSITION = (
-    '{"norad_id":25544,"event_time":"2026-11-21T15:04:05.000000Z",'
+    '{"norad_id":25544,"event_time":"2026-11-21T15:04:05.%06dZ",'
     '"latitude":1.5,"longitude":-2.5,"sequence":%d}'
 )
+
+
+def position(n: int, template: str = POSITION) -> bytes:
+    """The n-th position: its own event time and sequence number."""
+    return (template % (n, n)).encode()
 
 
 async def started(gateway: Gateway) -> tuple[web.AppRunner, str]:
@@ -125,7 +130,7 @@ def test_new_browser_gets_history_then_live_positions(static_root: Path) -> None
     async def scenario() -> None:
         gateway = Gateway(LiveviewSettings(static_dir=static_root, history_chunk=2))
         for n in range(3):
-            gateway.deliver((POSITION % n).encode(), 1_700_000_000_000 + n)
+            gateway.deliver(position(n), 1_700_000_000_000 + n)
         gateway.deliver(b"garbage", None)
         runner, base = await started(gateway)
         try:
@@ -137,7 +142,7 @@ def test_new_browser_gets_history_then_live_positions(static_root: Path) -> None
                     if frame["last"]:
                         break
                 assert history == [0, 1, 2]
-                gateway.deliver((POSITION % 3).encode(), 1_700_000_000_003)
+                gateway.deliver(position(3), 1_700_000_000_003)
                 frame = json.loads((await ws.receive(timeout=5)).data)
                 assert frame["type"] == "position"
                 assert frame["position"]["sequence"] == 3
@@ -164,12 +169,37 @@ def test_a_browser_that_never_reads_does_not_delay_another(static_root: Path) ->
                 loop = asyncio.get_running_loop()
                 started_at = loop.time()
                 for n in range(400):
-                    gateway.deliver((big % n).encode(), None)
+                    gateway.deliver(position(n, big), None)
                     frame = json.loads((await reader.receive(timeout=5)).data)
                     assert frame["position"]["sequence"] == n
                 assert loop.time() - started_at < 10
                 dropped = gateway.metrics.dropped._value.get()
                 assert dropped > 0
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_a_position_seen_before_is_not_forwarded_again(static_root: Path) -> None:
+    async def scenario() -> None:
+        gateway = Gateway(LiveviewSettings(static_dir=static_root))
+        runner, base = await started(gateway)
+        try:
+            async with aiohttp.ClientSession() as http, http.ws_connect(base + "/ws") as ws:
+                await ws.receive(timeout=5)  # history
+                # An enricher restart publishes 1 and 2 again, then goes on with 3.
+                for n in (1, 2, 1, 2, 3):
+                    gateway.deliver(position(n), None)
+                sequences = [
+                    json.loads((await ws.receive(timeout=5)).data)["position"]["sequence"]
+                    for _ in range(3)
+                ]
+                assert sequences == [1, 2, 3]
+                with pytest.raises(asyncio.TimeoutError):
+                    await ws.receive(timeout=0.5)
+            assert gateway.metrics.duplicates._value.get() == 2
+            assert gateway.hub.history().count(position(1).decode()) == 1
         finally:
             await runner.cleanup()
 

@@ -21,6 +21,8 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    trickle_s: float = 0.0
+    """Send the headers at once, then the body a byte at a time spread over this long."""
 
 
 Responder = Callable[[int], Reply]
@@ -35,6 +37,8 @@ class ScriptedServer:
         self.request_times: list[float] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.omit_length = False
+        """Send no Content-Length: the body ends when the connection closes."""
         self._lock = threading.Lock()
         server = self
 
@@ -52,9 +56,20 @@ class ScriptedServer:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
+                    if server.omit_length:
+                        self.close_connection = True
+                    else:
+                        self.send_header("Content-Length", str(len(reply.body)))
                     self.end_headers()
-                    self.wfile.write(reply.body)
+                    if reply.trickle_s and reply.body:
+                        self.wfile.flush()
+                        pause = reply.trickle_s / len(reply.body)
+                        for i in range(len(reply.body)):
+                            self.wfile.write(reply.body[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(pause)
+                    else:
+                        self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:

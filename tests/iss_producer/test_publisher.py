@@ -1,4 +1,5 @@
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -69,3 +70,24 @@ def test_full_local_queue_waits_instead_of_dropping(
     messages = consume_all(kafka.bootstrap, topic, expected=2000)
     sequences = [json.loads(m.value() or b"")["sequence"] for m in messages]
     assert sequences == list(range(2000))
+
+
+@pytest.mark.unit
+def test_an_unreachable_broker_is_one_warning_and_a_gauge_not_an_error_per_attempt(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = ProducerSettings(bootstrap_servers="127.0.0.1:9", delivery_timeout_ms=3000)
+    metrics = ProducerMetrics(["sgp4"])
+    publisher = Publisher(settings, metrics, Health(60.0, 30.0))
+    with caplog.at_level(logging.DEBUG):
+        publisher.publish(position(0))
+        publisher.flush(10)  # three seconds of refused reconnects
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(" (")[0] for r in loud if "unreachable" in r.getMessage()] == [
+        "Kafka broker unreachable"
+    ]
+    assert not [
+        r for r in loud if r.levelno >= logging.ERROR and "Connection refused" in r.getMessage()
+    ]
+    assert metrics.registry.get_sample_value("iss_producer_kafka_unreachable") == 1
+    assert metrics.registry.get_sample_value("iss_producer_kafka_outages_total") == 1

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,56 @@ def test_repeated_timestamps_are_not_published_and_do_not_trigger_the_fallback(
     assert service.publisher.flush(30) == 0
     values = decoded(consume_all(kafka.bootstrap, topic))
     assert [v["source"] for v in values] == ["wheretheiss"]
+
+
+@pytest.mark.services
+def test_a_trickled_body_is_cut_off_at_the_deadline_and_its_stale_position_never_published(
+    kafka: KafkaService, make_topic: MakeTopic, http_server: ScriptedServer
+) -> None:
+    def respond(n: int) -> Reply:
+        # The headers at once, then the body over 6 s: only the whole request's deadline helps.
+        return Reply(200, wheretheiss_body(time.time()), trickle_s=6.0 if n == 0 else 0.0)
+
+    http_server.responder = respond
+    topic = make_topic()
+    service = build(
+        kafka.bootstrap,
+        topic,
+        sources=["wheretheiss"],
+        wheretheiss_url=http_server.url,
+        request_timeout_seconds=1.0,
+    )
+    started = time.monotonic()
+    service.tick()
+    assert time.monotonic() - started < 1.5  # not the 6 s the body takes
+    assert (
+        sample(service, "iss_producer_fetches_total", source="wheretheiss", outcome="timeout") == 1
+    )
+    service.tick()
+    assert service.publisher.flush(30) == 0
+    (message,) = decoded(consume_all(kafka.bootstrap, topic, expected=1))
+    assert message["event_time"] > datetime.fromtimestamp(started, UTC).isoformat()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_answer_over_the_body_cap_is_rejected_without_reading_it_all(
+    kafka: KafkaService, make_topic: MakeTopic, http_server: ScriptedServer, declared: bool
+) -> None:
+    huge = b'{"pad":"' + b"x" * 10_000_000 + b'",' + wheretheiss_body(time.time())[1:]
+    http_server.responder = lambda n: (
+        Reply(200, huge) if n == 0 else Reply(200, wheretheiss_body(time.time()))
+    )
+    if not declared:
+        http_server.omit_length = True
+    topic = make_topic()
+    service = build(
+        kafka.bootstrap, topic, sources=["wheretheiss"], wheretheiss_url=http_server.url
+    )
+    service.tick()
+    labels = {"source": "wheretheiss", "reason": "too_large"}
+    assert sample(service, "iss_producer_rejected_total", **labels) == 1
+    service.tick()
+    assert service.publisher.flush(30) == 0
+    (message,) = decoded(consume_all(kafka.bootstrap, topic, expected=1))
+    assert "pad" not in message

@@ -92,3 +92,38 @@ def test_timestamp_a_few_seconds_ahead_is_tolerated() -> None:
 def test_unknown_visibility_becomes_null_rather_than_a_new_value() -> None:
     fix = parse(_replace('"daylight"', '"visible"'))
     assert fix.visibility is None
+
+
+@pytest.mark.unit
+def test_an_answer_in_miles_is_converted_to_kilometres() -> None:
+    miles = _replace('"units":"kilometers"', '"units":"miles"')
+    fix = parse(
+        miles.replace(b'"altitude":418.2', b'"altitude":259.9')
+        .replace(b'"velocity":27580.1', b'"velocity":17137.5')
+        .replace(b'"footprint":4480.0', b'"footprint":2783.7')
+    )
+    assert fix.altitude_km == pytest.approx(418.26, abs=0.01)
+    assert fix.velocity_kmh == pytest.approx(27580.1, abs=0.1)
+    assert fix.footprint_km == pytest.approx(4479.9, abs=0.1)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("units", ['"furlongs"', "3", "null"])
+def test_an_answer_in_unknown_units_is_rejected_not_guessed(units: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse(_replace('"units":"kilometers"', f'"units":{units}'))
+    assert rejected.value.reason is RejectReason.UNKNOWN_UNITS
+
+
+@pytest.mark.unit
+def test_an_answer_without_units_is_in_kilometres() -> None:
+    fix = parse(_replace(',"units":"kilometers"', ""))
+    assert fix.altitude_km == 418.2
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("altitude", ["0", "-10", "1000001"])
+def test_altitudes_outside_the_contract_bounds_are_rejected(altitude: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse(_replace('"altitude":418.2', f'"altitude":{altitude}'))
+    assert rejected.value.reason is RejectReason.OUT_OF_RANGE

@@ -1,0 +1,19 @@
+"""The one base exception of pass prediction, and its kinds."""
+
+from __future__ import annotations
+
+
+class PassError(Exception):
+    """Input that pass prediction cannot use; the message says what and why."""
+
+
+class ElementsError(PassError):
+    """An element set that is malformed, fails its checksum, or cannot be found or read."""
+
+
+class ObserverError(PassError):
+    """An observer location outside the Earth's coordinates."""
+
+
+class WindowError(PassError):
+    """A time window that is empty, naive, or too far from the elements' epoch for SGP4."""
