@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import kopf
+from pydantic import ValidationError
 
 from iss_operator.handlers import Runtime, build_registry
 from iss_operator.metrics import build_metrics, serve
@@ -26,7 +28,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--standalone",
         action="store_true",
         default=None,
-        help="run without peering (development only)",
+        help="run without leader election (development only: one process)",
     )
     return parser.parse_args(argv)
 
@@ -42,7 +44,10 @@ def main(argv: list[str] | None = None) -> None:
         }.items()
         if value is not None
     }
-    settings = OperatorSettings(**overrides)
+    try:
+        settings = OperatorSettings(**overrides)
+    except ValidationError as exc:
+        sys.exit(f"iss-operator: invalid configuration (ISS_OPERATOR_* variables): {exc}")
     kopf.configure(
         log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
         log_refkey="pipeline",
@@ -55,23 +60,28 @@ def main(argv: list[str] | None = None) -> None:
     if settings.metrics_port:
         serve(metrics, settings.metrics_host, settings.metrics_port)
     runtime = Runtime(settings=settings, metrics=metrics)
-    scope = "cluster-wide" if settings.clusterwide else f"namespace {settings.namespace}"
+    scope = "cluster-wide" if settings.clusterwide else f"in namespace {settings.namespace}"
+    if settings.pipeline_selector:
+        scope += f" labelled {settings.pipeline_selector}"
     logger.info(
-        "watching Pipelines %s; metrics on %s:%s; peering %s",
+        "watching Pipelines %s; metrics on %s:%s; liveness on %s; leader election %s",
         scope,
         settings.metrics_host,
         settings.metrics_port,
-        "off" if settings.standalone else settings.peering_name,
+        settings.liveness_endpoint or "(off)",
+        "off" if settings.standalone else f"on the Lease {settings.lease_name}",
     )
+    # Peering stays off: the Lease elects the replica that acts (leader.py), and kopf's
+    # peering keep-alive would hold the exit while the API server is away.
     kopf.run(
         registry=build_registry(runtime),
         clusterwide=settings.clusterwide,
         namespaces=[] if settings.clusterwide else [settings.namespace],
-        standalone=settings.standalone,
-        priority=settings.priority,
-        peering_name=settings.peering_name,
-        liveness_endpoint=settings.liveness_endpoint or None,
+        standalone=True,
+        stop_flag=runtime.stop_flag,
     )
+    if runtime.exit_code:
+        sys.exit(runtime.exit_code)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,18 @@ def cooldown_for(policy: RestartPolicy, restarts_this_hour: int) -> timedelta:
     return timedelta(seconds=min(seconds, cap))
 
 
+def cooldown_ends(
+    spec: PipelineSpec, history: Sequence[RestartRecord], now: datetime
+) -> datetime | None:
+    """When the cooldown after the latest restart (of the current mode) ends, if any."""
+    same_mode = [r for r in history if r.dry_run == spec.dry_run]
+    if not same_mode:
+        return None
+    latest = max(same_mode, key=lambda r: r.at)
+    recent = restarts_in_last_hour(history, now, spec.dry_run)
+    return latest.at + cooldown_for(spec.restart_policy, len(recent))
+
+
 def prune_history(history: Sequence[RestartRecord], now: datetime) -> list[RestartRecord]:
     """Keep what the budget and the cooldown still need: the last hour, and the newest record."""
     ordered = sorted(history, key=lambda r: r.at)

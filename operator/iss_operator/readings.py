@@ -15,6 +15,7 @@ class UnknownReason(StrEnum):
     QUERY_ERROR = "QueryError"
     NO_DATA = "NoData"
     NOT_A_NUMBER = "NotANumber"
+    IMPLAUSIBLE = "ImplausibleValue"
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,13 @@ class Unknown:
 
 
 Reading = Observation | Unknown
+
+
+def bounded(reading: Reading, low: float, high: float, what: str) -> Reading:
+    """The reading if its number can be real; otherwise Unknown, so nothing acts on it."""
+    if isinstance(reading, Observation) and not low <= reading.value <= high:
+        return Unknown(
+            UnknownReason.IMPLAUSIBLE,
+            f"{what} {reading.value:g} is outside [{low:g}, {high:g}]",
+        )
+    return reading

@@ -6,21 +6,20 @@ out new pods at the workload's own pace (maxUnavailable, partitions, PDBs). Noth
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
-from kubernetes import client
-
+from iss_operator.kube import Kube, KubeError
 from iss_operator.spec import Workload, WorkloadKind
 from iss_operator.status import format_time
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-MERGE_PATCH = "application/merge-patch+json"
+
+PLURALS = {WorkloadKind.DEPLOYMENT: "deployments", WorkloadKind.STATEFULSET: "statefulsets"}
 
 
 class RestartError(RuntimeError):
-    """The restart patch was refused; ``reason`` is a short CamelCase word for status."""
+    """The restart did not happen; ``reason`` is a short CamelCase word for status."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -32,36 +31,35 @@ def restart_patch(now: datetime) -> dict[str, Any]:
     return {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: format_time(now)}}}}}
 
 
-PLURALS = {WorkloadKind.DEPLOYMENT: "deployments", WorkloadKind.STATEFULSET: "statefulsets"}
+def workload_path(namespace: str, workload: Workload) -> str:
+    return f"/apis/apps/v1/namespaces/{namespace}/{PLURALS[workload.kind]}/{workload.name}"
 
 
-def _patch(
-    apps: client.AppsV1Api, namespace: str, workload: Workload, body: dict[str, Any]
-) -> None:
-    # The generated patch_namespaced_* methods send a strategic merge patch for a dict body;
-    # a JSON merge patch says exactly what it changes and works on any workload kind.
-    path = f"/apis/apps/v1/namespaces/{namespace}/{PLURALS[workload.kind]}/{workload.name}"
-    apps.api_client.call_api(
-        path,
-        "PATCH",
-        header_params={"Content-Type": MERGE_PATCH, "Accept": "application/json"},
-        body=body,
-        auth_settings=["BearerToken"],
-        response_type="object",
-        _return_http_data_only=True,
-    )
+def _where(namespace: str, workload: Workload) -> str:
+    return f"{workload.kind.value} {namespace}/{workload.name}"
 
 
-async def restart_workload(
-    apps: client.AppsV1Api, namespace: str, workload: Workload, now: datetime
-) -> None:
-    """Patch the workload's pod template; raise RestartError if the API server refuses."""
+def _restart_error(exc: KubeError, namespace: str, workload: Workload) -> RestartError:
+    where = _where(namespace, workload)
+    if exc.reason == "NotFound":
+        return RestartError("WorkloadNotFound", f"{where} not found")
+    if exc.reason == "Forbidden":
+        return RestartError("Forbidden", f"not allowed to patch {where}")
+    return RestartError("RestartFailed", f"patching {where}: {exc}")
+
+
+async def workload_exists(kube: Kube, namespace: str, workload: Workload) -> bool | None:
+    """True or False when the API server says; None when it cannot be asked now."""
     try:
-        await asyncio.to_thread(_patch, apps, namespace, workload, restart_patch(now))
-    except client.ApiException as exc:
-        where = f"{workload.kind.value} {namespace}/{workload.name}"
-        if exc.status == 404:
-            raise RestartError("WorkloadNotFound", f"{where} not found") from exc
-        if exc.status == 403:
-            raise RestartError("Forbidden", f"not allowed to patch {where}") from exc
-        raise RestartError("RestartFailed", f"patching {where}: HTTP {exc.status}") from exc
+        await kube.request("GET", workload_path(namespace, workload))
+    except KubeError as exc:
+        return False if exc.reason == "NotFound" else None
+    return True
+
+
+async def restart_workload(kube: Kube, namespace: str, workload: Workload, now: datetime) -> None:
+    """Patch the workload's pod template; raise RestartError for any failure, timeouts too."""
+    try:
+        await kube.merge_patch(workload_path(namespace, workload), restart_patch(now))
+    except KubeError as exc:
+        raise _restart_error(exc, namespace, workload) from exc

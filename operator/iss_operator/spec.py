@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_FRESHNESS_THRESHOLD_SECONDS = 15.0
 DEFAULT_UPSTREAM_FAILURE_RATIO = 0.9
@@ -108,6 +109,38 @@ def _text(value: Any, field: str) -> str:
     return value
 
 
+def _url(value: Any, field: str) -> str:
+    """A URL the HTTP client can open: scheme, a host whose every label encodes, a valid port."""
+    url = _text(value, field)
+    if url != url.strip() or any(c.isspace() for c in url):
+        raise SpecError(f"{field} must not contain whitespace")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise SpecError(f"{field} must start with http:// or https://")
+    if parts.username is not None or parts.password is not None:
+        raise SpecError(f"{field} must not carry credentials")
+    host = parts.hostname
+    if not host:
+        raise SpecError(f"{field} has no host")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise SpecError(f"{field} has an invalid port: {exc}") from exc
+    if port == 0:
+        raise SpecError(f"{field} has an invalid port: 0")
+    if ":" not in host:  # an IPv6 literal needs no encoding
+        for label in host.split("."):
+            if not 1 <= len(label) <= 63:
+                raise SpecError(f"{field} host labels must be 1 to 63 characters long")
+        if len(host) > 253:
+            raise SpecError(f"{field} host is longer than 253 characters")
+        try:
+            host.encode("idna")
+        except UnicodeError as exc:
+            raise SpecError(f"{field} host cannot be encoded: {exc}") from exc
+    return url
+
+
 def _component(raw: Any, index: int) -> Component:
     where = f"spec.components[{index}]"
     data = _mapping(raw, where)
@@ -160,9 +193,7 @@ def _component(raw: Any, index: int) -> Component:
 def parse_spec(raw: Mapping[str, Any]) -> PipelineSpec:
     """Turn a Pipeline ``spec`` into typed values, or raise SpecError naming the bad field."""
     prometheus = _mapping(raw.get("prometheus"), "spec.prometheus")
-    url = _text(prometheus.get("url"), "spec.prometheus.url")
-    if not url.startswith(("http://", "https://")):
-        raise SpecError("spec.prometheus.url must start with http:// or https://")
+    url = _url(prometheus.get("url"), "spec.prometheus.url")
     raw_components = raw.get("components")
     if not isinstance(raw_components, list) or not raw_components:
         raise SpecError("spec.components must list at least one component")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,14 +16,46 @@ CONDITION_METRICS = "MetricsAvailable"
 CONDITION_BUDGET = "RestartBudgetExhausted"
 CONDITION_PAUSED = "Paused"
 
+MAX_CONDITION_MESSAGE = 32768
+"""metav1.Condition's limits, which the CRD's schema enforces on every status write."""
+MAX_CONDITION_REASON = 1024
+_REASON = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+
+
+def condition_reason(reason: str) -> str:
+    """``reason`` as metav1.Condition accepts it: a CamelCase word ("restart failed" becomes
+    "RestartFailed"), or "Unknown" when nothing of it is left."""
+    if len(reason) <= MAX_CONDITION_REASON and _REASON.match(reason):
+        return reason
+    words = re.findall(r"[A-Za-z0-9]+", reason)
+    word = "".join(w[:1].upper() + w[1:] for w in words).lstrip("0123456789")
+    return word[:MAX_CONDITION_REASON] or "Unknown"
+
+
+def condition_message(message: str) -> str:
+    """``message`` cut to metav1.Condition's limit, saying that it was cut."""
+    if len(message) <= MAX_CONDITION_MESSAGE:
+        return message
+    marker = " [cut]"
+    return message[: MAX_CONDITION_MESSAGE - len(marker)] + marker
+
 
 def format_time(moment: datetime) -> str:
     """RFC 3339, UTC, whole seconds: what Kubernetes uses for `date` fields."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def format_instant(moment: datetime) -> str:
+    """RFC 3339, UTC, to the microsecond: for times that cooldowns are measured from."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    """Either form above (and any RFC 3339 time with an offset), as an aware UTC datetime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return moment.astimezone(UTC)
 
 
 def format_age(seconds: float | None) -> str:
@@ -56,7 +90,12 @@ def history_from_status(status: Mapping[str, Any]) -> list[RestartRecord]:
 
 def history_to_status(history: Sequence[RestartRecord]) -> list[dict[str, Any]]:
     return [
-        {"component": r.component, "at": format_time(r.at), "reason": r.reason, "dryRun": r.dry_run}
+        {
+            "component": r.component,
+            "at": format_instant(r.at),
+            "reason": r.reason,
+            "dryRun": r.dry_run,
+        }
         for r in history
     ]
 
@@ -70,17 +109,19 @@ def _condition(
     now: datetime,
     generation: int | None,
 ) -> dict[str, Any]:
-    """A standard condition; lastTransitionTime moves only when the status flips."""
+    """A metav1.Condition; lastTransitionTime moves only when the status flips."""
     before = previous.get(kind)
-    if before is None or before.get("status") != status:
-        transition = format_time(now)
-    else:
-        transition = str(before.get("lastTransitionTime"))
+    transition = format_time(now)
+    kept = before.get("lastTransitionTime") if before is not None else None
+    if before is not None and before.get("status") == status and isinstance(kept, str):
+        # An unreadable time from an older status: the flip is dated now.
+        with contextlib.suppress(ValueError):
+            transition = format_time(parse_time(kept))
     condition: dict[str, Any] = {
         "type": kind,
         "status": status,
-        "reason": reason,
-        "message": message,
+        "reason": condition_reason(reason),
+        "message": condition_message(message),
         "lastTransitionTime": transition,
     }
     if generation is not None:
@@ -174,7 +215,7 @@ def build_status(
         "reason": decision.reason.value,
         "message": decision.message,
         "observedGeneration": generation,
-        "lastCheck": format_time(now),
+        "lastCheck": format_instant(now),
         "freshness": format_age(stored.freshness_seconds if stored else None),
         "freshnessSeconds": (
             round(stored.freshness_seconds, 3)
@@ -209,15 +250,27 @@ def error_status(
     now: datetime,
     generation: int | None,
 ) -> dict[str, Any]:
-    """Status for a spec or workload the operator cannot act on."""
+    """Status for a spec or workload the operator cannot act on: every condition, said why."""
     by_type = {str(c.get("type")): c for c in previous.get("conditions") or []}
+    not_checked = "not checked while the Pipeline is in error"
     return {
         "phase": Phase.ERROR.value,
         "reason": reason,
         "message": message,
         "observedGeneration": generation,
-        "lastCheck": format_time(now),
+        "lastCheck": format_instant(now),
         "conditions": [
             _condition(by_type, CONDITION_READY, "False", reason, message, now, generation),
+            _condition(by_type, CONDITION_METRICS, "Unknown", reason, not_checked, now, generation),
+            _condition(by_type, CONDITION_BUDGET, "Unknown", reason, not_checked, now, generation),
+            _condition(
+                by_type,
+                CONDITION_PAUSED,
+                "False",
+                "Active",
+                "spec.paused is false",
+                now,
+                generation,
+            ),
         ],
     }

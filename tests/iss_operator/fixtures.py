@@ -22,7 +22,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 REPO = Path(__file__).parents[2]
 CRD_DIR = REPO / "k8s" / "crds"
 PIPELINE_CRD = CRD_DIR / "pipelines.iss-tracker.io.yaml"
-PEERING_CRD = CRD_DIR / "kopfpeerings.kopf.dev.yaml"
 
 T = TypeVar("T")
 
@@ -333,15 +332,10 @@ class OperatorProcess:
 
 
 def apply_crds(controlplane: ControlPlane) -> Path:
-    """Apply the Pipeline and KopfPeering CRDs and wait until they are established."""
-    for crd in (PIPELINE_CRD, PEERING_CRD):
-        controlplane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(crd))
+    """Apply the Pipeline CRD and wait until it is established."""
+    controlplane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(PIPELINE_CRD))
     controlplane.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/pipelines.iss-tracker.io",
-        "crd/kopfpeerings.kopf.dev",
+        "wait", "--for=condition=Established", "--timeout=60s", "crd/pipelines.iss-tracker.io"
     )
     return PIPELINE_CRD
 
@@ -349,16 +343,10 @@ def apply_crds(controlplane: ControlPlane) -> Path:
 def prepare_cluster(
     controlplane: ControlPlane, namespace: str, enricher_kind: str = "Deployment"
 ) -> Cluster:
-    """``namespace`` with the producer Deployment, the enricher workload and the KopfPeering."""
+    """``namespace`` with the producer Deployment and the enricher workload."""
     c = Cluster(controlplane, namespace)
     c.kubectl("apply", "-f", "-", input=workload_manifest("iss-producer"))
     c.kubectl("apply", "-f", "-", input=workload_manifest("iss-enricher", enricher_kind))
-    peering = {
-        "apiVersion": "kopf.dev/v1",
-        "kind": "KopfPeering",
-        "metadata": {"name": "iss-operator"},
-    }
-    c.kubectl("apply", "-f", "-", input=yaml.safe_dump(peering))
     return c
 
 
@@ -382,7 +370,7 @@ def stop_operator(cluster: Cluster, process: OperatorProcess) -> None:
 
 @pytest.fixture(scope="session")
 def pipeline_crd(controlplane: ControlPlane) -> Path:
-    """The Pipeline and KopfPeering CRDs applied and established."""
+    """The Pipeline CRD applied and established."""
     return apply_crds(controlplane)
 
 

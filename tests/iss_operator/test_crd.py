@@ -48,6 +48,19 @@ INVALID = {
         "maxRestartsPerHour",
     ),
     "bad component name": (lambda s: s["components"][0].update(name="Producer_1"), "name"),
+    "timeout of zero": (lambda s: s["prometheus"].update(timeoutSeconds=0), "timeoutSeconds"),
+    "whitespace-only query": (
+        lambda s: s["components"][0]["freshness"].update(query="   "),
+        "query",
+    ),
+    "300-character host label": (
+        lambda s: s["prometheus"].update(url=f"http://{'a' * 300}:9090"),
+        "url",
+    ),
+    "credentials in the URL": (
+        lambda s: s["prometheus"].update(url="http://user:pw@prometheus:9090"),
+        "url",
+    ),
     "missing freshness query": (
         lambda s: s["components"][0].update(freshness={"thresholdSeconds": 5}),
         "query",
@@ -90,3 +103,21 @@ def test_kubectl_finds_pipelines_by_short_name_and_category(cluster: Cluster) ->
     for alias in ("pipelines", "pl", "pipe", "iss-tracker"):
         out = cluster.kubectl("get", alias, "-o", "name").stdout
         assert "pipeline.iss-tracker.io/iss" in out, alias
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://prometheus-server.monitoring:9090",
+        "https://prometheus.example.org/prefix",
+        "http://127.0.0.1:9090",
+        "http://[::1]:9090",
+    ],
+)
+def test_api_server_accepts_every_url_the_operator_can_use(cluster: Cluster, url: str) -> None:
+    def change(spec: dict[str, Any]) -> None:
+        spec["prometheus"]["url"] = url
+        spec["prometheus"]["timeoutSeconds"] = 0.1
+
+    cluster.kubectl("apply", "-f", "-", input=_mutated(change))
+    assert cluster.get("pipeline", "bad")["spec"]["prometheus"]["url"] == url

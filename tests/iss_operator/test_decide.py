@@ -273,3 +273,13 @@ def test_pruned_history_keeps_the_last_hour_and_the_newest_record() -> None:
     assert prune_history([older, recent, old], NOW) == [recent]
     assert prune_history([older, old], NOW) == [old]
     assert prune_history([], NOW) == []
+
+
+def test_cooldown_ends_exactly_one_cooldown_after_the_latest_restart() -> None:
+    from iss_operator.decide import cooldown_ends
+
+    at = NOW - timedelta(seconds=10.25)
+    history = [RestartRecord("enricher", at, "EnricherStale")]
+    ends = cooldown_ends(SPEC, history, NOW)
+    assert ends == at + cooldown_for(SPEC.restart_policy, 1)
+    assert cooldown_ends(SPEC, [], NOW) is None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.iss_operator.fixtures import (
     Cluster,
@@ -14,7 +17,9 @@ from tests.iss_operator.fixtures import (
     PipelineMetrics,
     Prometheus,
     pipeline_manifest,
+    stop_operator,
     wait_until,
+    workload_manifest,
 )
 
 pytestmark = pytest.mark.controlplane
@@ -27,6 +32,10 @@ def _checks_exposed(operator: OperatorProcess, pipeline: str) -> bool:
         .decode()
     )
     return f'pipeline="{pipeline}"' in exposed
+
+
+def _wall(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def _settle(seconds: float) -> None:
@@ -61,6 +70,7 @@ def test_fresh_pipeline_stays_healthy_and_nothing_is_restarted(
     table = cluster.kubectl("get", "pipelines").stdout.splitlines()
     assert table[0].split() == [
         "NAME",
+        "READY",
         "PHASE",
         "FRESHNESS",
         "LAG",
@@ -70,8 +80,8 @@ def test_fresh_pipeline_stays_healthy_and_nothing_is_restarted(
         "AGE",
     ]
     row = table[1].split()
-    assert row[:5] == ["fresh", "Healthy", row[2], "3", "0"]
-    assert row[2].endswith("s")
+    assert row[:6] == ["fresh", "True", "Healthy", row[3], "3", "0"]
+    assert row[3].endswith("s")
 
     exposed = (
         urllib.request.urlopen(f"http://127.0.0.1:{operator.metrics_port}/metrics", timeout=5)
@@ -242,58 +252,198 @@ def test_unreachable_prometheus_is_unknown_and_restarts_nothing(
     assert cluster.restarted_at("iss-producer") is None
 
 
-def test_two_operators_never_act_at_once(
+LEASE = {
+    "ISS_OPERATOR_LEASE_DURATION_SECONDS": "6",
+    "ISS_OPERATOR_RENEW_DEADLINE_SECONDS": "4",
+    "ISS_OPERATOR_LEASE_RETRY_SECONDS": "1",
+}
+TAKEOVER = 6 + 1
+"""Lease duration plus one retry: the longest a standby waits after the holder died."""
+
+
+def test_standby_replica_acts_within_one_interval_plus_takeover_after_the_active_dies(
     cluster: Cluster,
-    operator: OperatorProcess,
     metrics: tuple[PipelineMetrics, str],
     prometheus: Prometheus,
     tmp_path: Path,
 ) -> None:
-    _, job = metrics
-    wait_until(lambda: "Resuming operations" in operator.log(), what="first operator active")
-    second = OperatorProcess(
-        cluster.controlplane,
-        cluster.namespace,
-        tmp_path / "second.log",
-        ISS_OPERATOR_PRIORITY="100",
+    served, job = metrics
+    active = OperatorProcess(
+        cluster.controlplane, cluster.namespace, tmp_path / "active.log", **LEASE
     ).start()
+    standby: OperatorProcess | None = None
     try:
-        wait_until(
-            lambda: "Pausing operations" in operator.log(),
-            what="the lower-priority operator to pause",
+        wait_until(lambda: "holding the lease" in active.log(), what="the first replica to lead")
+        standby = OperatorProcess(
+            cluster.controlplane, cluster.namespace, tmp_path / "standby.log", **LEASE
+        ).start()
+        interval = 2
+        name = cluster.apply_pipeline(
+            pipeline_manifest("peers", prometheus.url, job, checkIntervalSeconds=interval)
         )
-        name = cluster.apply_pipeline(pipeline_manifest("peers", prometheus.url, job))
         cluster.wait_phase(name, "Healthy")
         _settle(3)
         pipeline = f"{cluster.namespace}/{name}"
-        assert _checks_exposed(second, pipeline)
-        assert not _checks_exposed(operator, pipeline)
+        assert _checks_exposed(active, pipeline)
+        assert not _checks_exposed(standby, pipeline)
+        assert "holding the lease" not in standby.log()
+
+        served.storing = False  # stale from THRESHOLD on: the standby must restart it
+        assert active.process is not None
+        active.process.kill()
+        active.process.wait()
+        killed = time.monotonic()
+        wait_until(
+            lambda: _checks_exposed(standby, pipeline),
+            timeout=interval + TAKEOVER + 10,
+            interval=0.1,
+            what="the standby to check",
+        )
+        took = time.monotonic() - killed
+        print(f"standby's first check {took:.2f}s after the active replica was killed")
+        assert took <= interval + TAKEOVER, f"standby acted {took:.1f}s after the kill"
+        wait_until(
+            lambda: cluster.restarted_at("iss-enricher"), timeout=30, what="standby restarts"
+        )
     finally:
-        second.stop()
-    # The survivor takes over once its higher-priority peer has gone.
-    wait_until(
-        lambda: _checks_exposed(operator, f"{cluster.namespace}/peers"),
-        timeout=90,
-        what="the remaining operator to resume",
+        if standby is not None:
+            stop_operator(cluster, standby)
+        active.stop()
+
+
+def test_two_replicas_never_both_act(
+    cluster: Cluster,
+    metrics: tuple[PipelineMetrics, str],
+    prometheus: Prometheus,
+    tmp_path: Path,
+) -> None:
+    """Started together, exactly one takes the Lease; a clean exit hands it over at once."""
+    _, job = metrics
+    first, second = (
+        OperatorProcess(cluster.controlplane, cluster.namespace, tmp_path / f"{n}.log", **LEASE)
+        for n in ("first", "second")
     )
+    first.start()
+    second.start()
+    try:
+        name = cluster.apply_pipeline(pipeline_manifest("pair", prometheus.url, job))
+        cluster.wait_phase(name, "Healthy")
+        _settle(4)
+        pipeline = f"{cluster.namespace}/{name}"
+        acting = [p for p in (first, second) if _checks_exposed(p, pipeline)]
+        assert len(acting) == 1
+        leader = acting[0]
+        other = second if leader is first else first
+        leader.stop()  # SIGTERM releases the Lease
+        stopped = time.monotonic()
+        wait_until(
+            lambda: _checks_exposed(other, pipeline),
+            timeout=15,
+            interval=0.1,
+            what="the other replica to take over",
+        )
+        assert time.monotonic() - stopped <= 1 + 1 + 2, "a released Lease is taken at once"
+    finally:
+        stop_operator(
+            cluster, second if second.process and second.process.poll() is None else first
+        )
+        first.stop()
+        second.stop()
 
 
-def test_missing_workload_is_an_error_with_a_warning_event(
+def test_missing_workload_is_an_error_on_the_first_check_logged_once(
+    cluster: Cluster,
+    operator: OperatorProcess,
+    metrics: tuple[PipelineMetrics, str],
+    prometheus: Prometheus,
+) -> None:
+    _, job = metrics
+    manifest = pipeline_manifest("typo", prometheus.url, job).replace(
+        "name: iss-enricher", "name: iss-enricher-typo"
+    )
+    name = cluster.apply_pipeline(manifest)
+    status = cluster.wait_phase(name, "Error", timeout=20)
+    assert status["reason"] == "WorkloadNotFound"
+    assert "iss-enricher-typo of component enricher not found" in status["message"]
+    assert {c["type"] for c in status["conditions"]} == {
+        "Ready",
+        "MetricsAvailable",
+        "RestartBudgetExhausted",
+        "Paused",
+    }
+    _settle(4)  # four more 1 s checks
+    assert operator.log().count("iss-enricher-typo of component enricher not found") == 1
+    warnings = [e for e in cluster.events(name) if e.get("type") == "Warning"]
+    assert [e["reason"] for e in warnings] == ["WorkloadNotFound"]
+    assert cluster.status(name).get("restartHistory", []) == []
+    # Fixed: the next check finds the workload and the Pipeline is Healthy.
+    cluster.kubectl("apply", "-f", "-", input=workload_manifest("iss-enricher-typo"))
+    cluster.wait_phase(name, "Healthy", timeout=20)
+
+
+@pytest.mark.soak
+def test_flapping_metrics_for_three_minutes_obey_cooldown_and_budget_with_few_events(
     cluster: Cluster,
     operator: OperatorProcess,
     metrics: tuple[PipelineMetrics, str],
     prometheus: Prometheus,
 ) -> None:
     served, job = metrics
-    manifest = pipeline_manifest("typo", prometheus.url, job).replace(
-        "name: iss-enricher", "name: iss-enricher-typo"
+    cooldown, budget = 5, 8
+    name = cluster.apply_pipeline(
+        pipeline_manifest(
+            "flappy",
+            prometheus.url,
+            job,
+            restartPolicy={
+                "cooldownSeconds": cooldown,
+                "backoffMultiplier": 1,
+                "maxRestartsPerHour": budget,
+            },
+        )
     )
-    name = cluster.apply_pipeline(manifest)
     cluster.wait_phase(name, "Healthy")
-    served.storing = False
-    status = cluster.wait_phase(name, "Error", timeout=40)
-    assert status["reason"] == "WorkloadNotFound"
-    assert "iss-enricher-typo not found" in status["message"]
-    warnings = [e for e in cluster.events(name) if e.get("type") == "Warning"]
-    assert any(e["reason"] == "WorkloadNotFound" for e in warnings)
-    assert cluster.status(name).get("restartHistory", []) == []
+    # Stored data freezes for 22 s (stale from 8 s on), then flows for 4 s, for 3 minutes:
+    # the phase flips between Healthy, Recovering and, once the budget is spent,
+    # BudgetExhausted, a dozen times.
+    end = time.monotonic() + 180
+    while time.monotonic() < end:
+        served.storing = False
+        time.sleep(min(22, max(end - time.monotonic(), 0)))
+        served.storing = True
+        time.sleep(min(4, max(end - time.monotonic(), 0)))
+    status = cluster.status(name)
+    restarts = sorted(
+        _wall(r["at"]) for r in status["restartHistory"] if r["component"] == "enricher"
+    )
+    assert len(restarts) == budget, status["restartHistory"]
+    gaps = [b - a for a, b in itertools.pairwise(restarts)]
+    assert all(gap >= cooldown - 0.1 for gap in gaps), gaps
+    # Within one stale stretch, restarts follow each other exactly one cooldown apart.
+    within = [gap for gap in gaps if gap < 2 * cooldown]
+    assert within, gaps
+    assert all(abs(gap - cooldown) <= 0.1 for gap in within), gaps
+    per_reason: dict[str, int] = {}
+    for event in cluster.events(name):
+        per_reason[event["reason"]] = per_reason.get(event["reason"], 0) + 1
+    assert per_reason, "no Events at all"
+    assert max(per_reason.values()) <= 5, per_reason
+    counted = {e["reason"]: e.get("count", 1) for e in cluster.events(name)}
+    assert counted["Restarted"] == budget
+    assert counted["Healthy"] >= 3  # every flip is counted, on one Event
+
+
+def test_an_implausible_age_from_prometheus_is_unknown_and_restarts_nothing(
+    cluster: Cluster,
+    operator: OperatorProcess,
+    metrics: tuple[PipelineMetrics, str],
+    prometheus: Prometheus,
+) -> None:
+    _, job = metrics
+    manifest = yaml.safe_load(pipeline_manifest("absurd", prometheus.url, job))
+    manifest["spec"]["components"][1]["freshness"]["query"] = "vector(1e308)"
+    name = cluster.apply_pipeline(yaml.safe_dump(manifest))
+    status = cluster.wait_phase(name, "Unknown")
+    assert "ImplausibleValue" in status["message"]
+    _settle(3)
+    assert cluster.restarted_at("iss-enricher") is None

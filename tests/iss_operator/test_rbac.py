@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,21 +27,22 @@ pytestmark = pytest.mark.controlplane
 RBAC = Path(__file__).parents[2] / "k8s" / "operator-rbac.yaml"
 
 
-def _rbac_for(namespace: str) -> str:
+def _rbac_for(namespace: str, watch: bool = True) -> str:
     documents = list(yaml.safe_load_all(RBAC.read_text()))
     for document in documents:
         document["metadata"]["namespace"] = namespace
         for subject in document.get("subjects", []):
             subject["namespace"] = namespace
+        for rule in document.get("rules", []):
+            if not watch and rule["resources"] == ["pipelines"]:
+                rule["verbs"].remove("watch")
     return yaml.safe_dump_all(documents)
 
 
-@pytest.fixture
-def service_account_kubeconfig(
-    cluster: Cluster, controlplane: ControlPlane, tmp_path: Path
+def _service_account_kubeconfig(
+    cluster: Cluster, controlplane: ControlPlane, tmp_path: Path, watch: bool = True
 ) -> Path:
-    """A kubeconfig holding only a token of the operator's ServiceAccount."""
-    cluster.kubectl("apply", "-f", "-", input=_rbac_for(cluster.namespace))
+    cluster.kubectl("apply", "-f", "-", input=_rbac_for(cluster.namespace, watch))
     token = cluster.kubectl("create", "token", "iss-operator", "--duration=1h").stdout.strip()
     admin = yaml.safe_load(controlplane.kubeconfig.read_text())
     admin["users"] = [{"name": "iss-operator", "user": {"token": token}}]
@@ -46,6 +51,14 @@ def service_account_kubeconfig(
     path = tmp_path / "iss-operator.kubeconfig"
     path.write_text(yaml.safe_dump(admin))
     return path
+
+
+@pytest.fixture
+def service_account_kubeconfig(
+    cluster: Cluster, controlplane: ControlPlane, tmp_path: Path
+) -> Path:
+    """A kubeconfig holding only a token of the operator's ServiceAccount."""
+    return _service_account_kubeconfig(cluster, controlplane, tmp_path)
 
 
 def _can(cluster: Cluster, kubeconfig: Path, *args: str) -> bool:
@@ -62,7 +75,9 @@ def test_service_account_may_patch_workloads_but_not_delete_or_read_secrets(
         ("watch", "pipelines.iss-tracker.io"),
         ("patch", "pipelines.iss-tracker.io", "--subresource=status"),
         ("create", "events"),
-        ("patch", "kopfpeerings.kopf.dev"),
+        ("patch", "events"),
+        ("create", "leases.coordination.k8s.io"),
+        ("update", "leases.coordination.k8s.io"),
     ]
     denied = [
         ("delete", "deployments.apps"),
@@ -116,3 +131,57 @@ def test_operator_heals_with_only_its_namespaced_role(
     log = operator_as_service_account.log()
     assert "Forbidden" not in log
     assert "403" not in log
+
+
+def test_operator_whose_watch_stream_fails_reports_unhealthy_and_exits_non_zero(
+    cluster: Cluster,
+    controlplane: ControlPlane,
+    prometheus: Prometheus,
+    metrics: tuple[PipelineMetrics, str],
+    tmp_path: Path,
+) -> None:
+    """Without `watch` on pipelines, a new Pipeline never gets a check loop: /healthz says so,
+    and outside a pod the process exits with status 3."""
+    _, job = metrics
+    kubeconfig = _service_account_kubeconfig(cluster, controlplane, tmp_path, watch=False)
+    process = OperatorProcess(
+        controlplane,
+        cluster.namespace,
+        tmp_path / "operator.log",
+        KUBECONFIG=str(kubeconfig),
+        ISS_OPERATOR_WATCH_AUDIT_SECONDS="2",
+    ).start()
+    try:
+        # kopf lists first, then watches: create the Pipeline once the watch is refused.
+        wait_until(lambda: "Request attempt" in process.log(), what="the watch to be refused")
+        cluster.apply_pipeline(pipeline_manifest("unwatched", prometheus.url, job))
+        url = f"http://127.0.0.1:{process.liveness_port}/healthz"
+
+        def unhealthy() -> dict[str, object] | None:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+            except urllib.error.HTTPError as error:
+                body: dict[str, object] = json.load(error)
+                return body if error.code == 500 else None
+            except OSError:
+                return None
+            return None
+
+        report = wait_until(unhealthy, timeout=30, what="/healthz to answer 500")
+        assert "has had no check loop" in str(report["problems"])
+        assert process.process is not None
+        assert process.process.wait(timeout=30) == 3
+        assert "unhealthy, exiting" in process.log()
+    finally:
+        process.stop()
+        sys.stderr.write(f"--- operator log ---\n{process.log()[-6000:]}\n")
+        for name in cluster.pipelines:
+            cluster.kubectl(
+                "patch",
+                "pipeline",
+                name,
+                "--type=merge",
+                "-p",
+                '{"metadata":{"finalizers":null}}',
+                check=False,
+            )

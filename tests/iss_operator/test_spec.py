@@ -60,6 +60,13 @@ def test_defaults_match_the_crd_defaults() -> None:
             "maxCooldownSeconds",
         ),
         (lambda s: s["components"][0]["freshness"].update(thresholdSeconds=0), ">= 1"),
+        (lambda s: s["prometheus"].update(url=f"http://{'a' * 300}:9090"), "1 to 63"),
+        (lambda s: s["prometheus"].update(url="http://a..b:9090"), "1 to 63"),
+        (lambda s: s["prometheus"].update(url="http://prometheus:99999"), "port"),
+        (lambda s: s["prometheus"].update(url="http://user:pw@prometheus:9090"), "credentials"),
+        (lambda s: s["prometheus"].update(url="http://prom etheus:9090"), "whitespace"),
+        (lambda s: s["prometheus"].update(timeoutSeconds=0), ">= 0.1"),
+        (lambda s: s["components"][0]["freshness"].update(query="   "), "query is required"),
     ],
 )
 def test_invalid_specs_name_the_bad_field(change: Any, message: str) -> None:
@@ -67,3 +74,19 @@ def test_invalid_specs_name_the_bad_field(change: Any, message: str) -> None:
     change(raw)
     with pytest.raises(SpecError, match=message):
         parse_spec(raw)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://prometheus:9090",
+        "https://prometheus-server.monitoring.svc.cluster.local",
+        "http://127.0.0.1:9090/prefix/",
+        "http://[::1]:9090",
+        f"http://{'a' * 63}.example:9090",
+    ],
+)
+def test_urls_the_client_can_open_are_accepted(url: str) -> None:
+    raw = minimal()
+    raw["prometheus"]["url"] = url
+    assert parse_spec(raw).prometheus_url == url.rstrip("/")
