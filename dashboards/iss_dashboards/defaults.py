@@ -174,7 +174,10 @@ def timeseries(
     interpolation: str = "linear",
     steps: list[dict[str, Any]] | None = None,
     thresholds_style: str = "off",
+    no_value: str | None = None,
 ) -> core.TimeSeries:
+    """A time series panel; ``no_value`` is what it says instead of an empty graph."""
+    extra = {"fieldConfig": {"defaults": {"noValue": no_value}}} if no_value else {}
     return core.TimeSeries(
         title=title,
         description=description,
@@ -190,6 +193,7 @@ def timeseries(
         thresholds=steps if steps is not None else threshold_steps(("green", None)),
         thresholdsStyleMode=thresholds_style,
         maxDataPoints=None,
+        extraJson=extra,
     )
 
 

@@ -1,7 +1,7 @@
 """The "Pipeline health" dashboard: lag, throughput, latency, errors and operator actions.
 
 Metric names are those of docs/contracts.md, plus ``kafka_consumergroup_lag`` from Strimzi's
-kafka-exporter.
+kafka-exporter and the ``ALERTS`` series Prometheus keeps for the chart's alerting rules.
 """
 
 from __future__ import annotations
@@ -18,6 +18,19 @@ RANGE = "$__range"
 
 STORED_FRESHNESS = "time() - max(iss_enricher_last_committed_event_timestamp_seconds)"
 RAW_FRESHNESS = "time() - max(iss_producer_last_publish_timestamp_seconds)"
+
+KAFKA_EXPORTER_ABSENT = (
+    "No kafka-exporter series: external or managed Kafka, or the exporter is off. "
+    "The enricher's own lag is in the next panel."
+)
+
+# The chart's alerts (templates/_alerts.tpl) are all named Iss...: 1 while one fires, 0 once it
+# fired in the dashboard's range and resolved.
+_FIRING = 'ALERTS{alertname=~"Iss.+", alertstate="firing"}'
+ALERTS_PANEL_EXPR = (
+    f"max by (alertname, namespace) ({_FIRING})\n"
+    f"or max by (alertname, namespace) (0 * last_over_time({_FIRING}[{RANGE}]))"
+)
 
 
 def _quantiles(histogram: str, by: str = "") -> list[core.Target]:
@@ -79,23 +92,32 @@ def overview_panels() -> list[core.Panel]:
 def dataflow_panels() -> list[core.Panel]:
     return [
         d.timeseries(
-            "Kafka consumer lag",
-            "Messages behind the end of each partition: per consumer group from kafka-exporter "
-            "(kafka_consumergroup_lag) and as the enricher measures it itself. The exporter only "
-            "sees groups that commit offsets.",
+            "Consumer lag (kafka-exporter)",
+            "Messages behind the end of each partition per consumer group, from Strimzi's "
+            "kafka-exporter (kafka_consumergroup_lag). It sees only groups that commit offsets, "
+            "and exists only where the chart deploys Strimzi with kafka.exporter.enabled.",
             [
                 d.promql(
                     "sum by (consumergroup, topic, partition) (kafka_consumergroup_lag)",
                     "{{consumergroup}} {{topic}}/{{partition}}",
-                    ref_id="A",
-                ),
+                )
+            ],
+            d.grid(0, 4, 6, 8),
+            unit="short",
+            legend_calcs=["lastNotNull", "max"],
+            no_value=KAFKA_EXPORTER_ABSENT,
+        ),
+        d.timeseries(
+            "Enricher consumer lag",
+            "Messages behind the end of each partition as the enricher measures it itself "
+            "(librdkafka statistics): works with any Kafka, with or without kafka-exporter.",
+            [
                 d.promql(
                     "max by (topic, partition) (iss_enricher_consumer_lag_messages)",
                     "enricher {{topic}}/{{partition}}",
-                    ref_id="B",
-                ),
+                )
             ],
-            d.grid(0, 4, 12, 8),
+            d.grid(6, 4, 6, 8),
             unit="short",
             legend_calcs=["lastNotNull", "max"],
         ),
@@ -269,6 +291,32 @@ def operator_panels() -> list[core.Panel]:
     ]
 
 
+def alert_panels() -> list[core.Panel]:
+    return [
+        core.StateTimeline(
+            title="Alerts: firing and resolved",
+            description="The chart's alerting rules as Prometheus evaluates them: red while an "
+            "alert fires, green once it has resolved. Alerts that did not fire in the time range "
+            "are not listed. Notifications go through Alertmanager (docs/deploy.md).",
+            dataSource=d.PROMETHEUS,
+            targets=[d.promql(ALERTS_PANEL_EXPR, "{{alertname}} {{namespace}}")],
+            gridPos=d.grid(0, 44, 24, 6),
+            mergeValues=True,
+            showValue="never",
+            rowHeight=0.8,
+            mappings=[
+                {
+                    "type": "value",
+                    "options": {
+                        "0": {"text": "resolved", "color": "green", "index": 0},
+                        "1": {"text": "firing", "color": "red", "index": 1},
+                    },
+                }
+            ],
+        )
+    ]
+
+
 def build() -> core.Dashboard:
     return d.dashboard(
         title="Pipeline health",
@@ -281,6 +329,7 @@ def build() -> core.Dashboard:
             *error_panels(),
             *producer_panels(),
             *operator_panels(),
+            *alert_panels(),
         ],
         variables=[d.prometheus_variable()],
         time_from="now-30m",

@@ -15,13 +15,24 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def chart_crds(controlplane: ControlPlane, strimzi_crds_dir: Path) -> list[str]:
-    """The Strimzi CRDs and the chart's own CRDs, established on the control plane.
+def chart_crds(
+    controlplane: ControlPlane, strimzi_crds_dir: Path, prometheus_operator_crds_dir: Path
+) -> list[str]:
+    """The Strimzi CRDs, the prometheus-operator CRDs the optional PodMonitors and
+    PrometheusRule need, and the chart's own CRDs, established on the control plane.
 
     Server-side apply: the Kafka CRD is larger than the client-side apply annotation allows.
     """
     controlplane.kubectl(
         "apply", "--server-side", "--force-conflicts", "-f", str(strimzi_crds_dir), timeout=180
+    )
+    controlplane.kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        str(prometheus_operator_crds_dir),
+        timeout=120,
     )
     controlplane.kubectl(
         "apply", "--server-side", "--force-conflicts", "-f", str(CHART / "crds"), timeout=60

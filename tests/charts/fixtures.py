@@ -117,6 +117,12 @@ def containers(workload: Manifest) -> Iterator[Manifest]:
     yield from spec["containers"]
 
 
+def main_container(workload: Manifest) -> Manifest:
+    """A workload's first regular container (init containers run before it)."""
+    container: Manifest = pod_spec(workload)["containers"][0]
+    return container
+
+
 def env_of(container: Manifest) -> dict[str, Any]:
     """A container's environment: plain values as strings, references as their source dict."""
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}

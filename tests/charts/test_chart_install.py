@@ -27,11 +27,14 @@ pytestmark = pytest.mark.controlplane
 RELEASE = "iss"
 FULLNAME = "iss-iss-tracker"
 MIGRATION_JOB = f"{FULLNAME}-migrate"
+CLEANUP_JOB = f"{FULLNAME}-pipeline-cleanup"
+"""The pre-delete hook that deletes the Pipelines while the operator still runs."""
 # Kinds to look for leftovers in after an uninstall (everything the chart can create).
 KINDS = (
     "deployments,statefulsets,replicasets,pods,jobs,services,configmaps,secrets,"
     "serviceaccounts,roles,rolebindings,persistentvolumeclaims,"
-    "kafkas,kafkanodepools,kafkatopics,pipelines,kopfpeerings"
+    "kafkas,kafkanodepools,kafkatopics,kafkausers,pipelines,kopfpeerings,networkpolicies,"
+    "poddisruptionbudgets"
 )
 
 
@@ -71,9 +74,13 @@ def complete_job(controlplane: ControlPlane, namespace: str, name: str) -> bool:
 
 
 def helm_completing_hook(
-    controlplane: ControlPlane, namespace: str, *args: str, timeout: float = 240
+    controlplane: ControlPlane,
+    namespace: str,
+    *args: str,
+    timeout: float = 240,
+    job: str = MIGRATION_JOB,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a helm command that waits on the migration hook, completing the hook's Job."""
+    """Run a helm command that waits on a hook (the migration's by default), completing its Job."""
     command = ["helm", *args, "--namespace", namespace, "--timeout", f"{int(timeout - 30)}s"]
     process = subprocess.Popen(
         command,
@@ -88,13 +95,13 @@ def helm_completing_hook(
         assert time.monotonic() < deadline, f"{command} did not finish"
         if not completed:
             found = controlplane.kubectl(
-                "get", "job", MIGRATION_JOB, "-n", namespace, "-o", "name", check=False
+                "get", "job", job, "-n", namespace, "-o", "name", check=False
             )
             if found.returncode == 0 and found.stdout.strip():
-                completed = complete_job(controlplane, namespace, MIGRATION_JOB)
+                completed = complete_job(controlplane, namespace, job)
         time.sleep(0.5)
     stdout, stderr = process.communicate()
-    assert completed, f"the migration hook Job never appeared; helm said: {stdout}{stderr}"
+    assert completed, f"the hook Job {job} never appeared; helm said: {stdout}{stderr}"
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
@@ -195,13 +202,13 @@ def test_install_upgrade_and_uninstall_leave_a_clean_namespace(
         str(CHART),
         "--wait=false",
         "--set",
-        "enricher.replicas=2",
+        "producer.replicas=2",
         "--set",
         "liveview.enabled=true",
     )
     assert upgraded.returncode == 0, upgraded.stderr
-    enricher = get_json(controlplane, ns, "statefulset", f"{FULLNAME}-enricher")
-    assert enricher["spec"]["replicas"] == 2
+    producer = get_json(controlplane, ns, "deployment", f"{FULLNAME}-producer")
+    assert producer["spec"]["replicas"] == 2
     assert get_json(controlplane, ns, "deployment", f"{FULLNAME}-liveview")
     assert secret_data(controlplane, ns, f"{FULLNAME}-db-credentials") == db_secret
     assert secret_data(controlplane, ns, f"{FULLNAME}-grafana-admin") == grafana_secret
@@ -209,7 +216,21 @@ def test_install_upgrade_and_uninstall_leave_a_clean_namespace(
     history = controlplane.helm("history", RELEASE, "-n", ns, "-o", "json").stdout
     assert [r["status"] for r in json.loads(history)] == ["superseded", "deployed"]
 
-    controlplane.helm("uninstall", RELEASE, "-n", ns, "--wait", "--timeout", "120s", timeout=180)
+    # The enricher's recovery store holds one process's partitions: another count is refused.
+    refused = controlplane.helm(
+        "upgrade", RELEASE, str(CHART), "-n", ns, "--reuse-values", "--set", "enricher.replicas=2",
+        check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "enricher.replicas cannot change from 1 to 2" in refused.stderr
+    assert "recovery store" in refused.stderr
+    enricher = get_json(controlplane, ns, "statefulset", f"{FULLNAME}-enricher")
+    assert enricher["spec"]["replicas"] == 1
+
+    uninstalled = helm_completing_hook(
+        controlplane, ns, "uninstall", RELEASE, "--wait", timeout=180, job=CLEANUP_JOB
+    )
+    assert uninstalled.returncode == 0, uninstalled.stderr
     # The garbage collector removes what the workloads own: pods, and the claims the
     # StatefulSets' retention policy hands to them.
     deadline = time.monotonic() + 90
@@ -233,9 +254,31 @@ def test_upgrade_keeps_a_user_supplied_database_secret_untouched(
     env = statefulset["spec"]["template"]["spec"]["containers"][0]["env"]
     password = next(e for e in env if e["name"] == "POSTGRES_PASSWORD")
     assert password["valueFrom"]["secretKeyRef"] == {"name": "mine", "key": "password"}
+
+    def secrets_hash() -> str:
+        enricher = get_json(controlplane, ns, "statefulset", f"{FULLNAME}-enricher")
+        value: str = enricher["spec"]["template"]["metadata"]["annotations"][
+            "iss-tracker.io/secrets-hash"
+        ]
+        return value
+
+    before = secrets_hash()
     upgraded = helm_completing_hook(controlplane, ns, "upgrade", RELEASE, str(CHART), *args)
     assert upgraded.returncode == 0, upgraded.stderr
     assert secret_data(controlplane, ns, "mine")["password"] == "czNjcmV0LXZhbHVl"
-    controlplane.helm("uninstall", RELEASE, "-n", ns, "--wait", timeout=180)
+    assert secrets_hash() == before  # nothing changed, nothing rolls
+
+    # A rotated password rolls the pods that read it at the next upgrade.
+    controlplane.kubectl(
+        "patch", "secret", "mine", "-n", ns, "--type=merge",
+        "-p", '{"stringData": {"password": "rotated-value"}}',
+    )  # fmt: skip
+    rotated = helm_completing_hook(controlplane, ns, "upgrade", RELEASE, str(CHART), *args)
+    assert rotated.returncode == 0, rotated.stderr
+    assert secrets_hash() != before
+    uninstalled = helm_completing_hook(
+        controlplane, ns, "uninstall", RELEASE, "--wait", timeout=180, job=CLEANUP_JOB
+    )
+    assert uninstalled.returncode == 0, uninstalled.stderr
     # Not the chart's: uninstall leaves it.
     assert secret_data(controlplane, ns, "mine")

@@ -1,21 +1,26 @@
 """What the chart runs inside its pods, run here against the local services: the helm test's
-fresh-row check against PostgreSQL, and the Prometheus configuration through promtool."""
+fresh-row check and the migration Job against PostgreSQL, and the Prometheus configuration
+through promtool."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 import yaml
+from psycopg import sql
 
+from iss_devstack.postgres import Postgres
 from iss_devstack.prometheus import ensure_installed
 from iss_enricher.storage.schema import migrate
 from tests.charts.fixtures import Rendered, containers, env_of, render
+from tests.charts.test_chart_templates import grafana_datasources
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane
@@ -87,9 +92,13 @@ def test_helm_test_fails_when_nothing_was_stored(rendered: Rendered, pg_dsn: str
 
 def test_prometheus_configuration_passes_promtool(rendered: Rendered, tmp_path: Path) -> None:
     """promtool from Debian lacks Kubernetes discovery, so each job's discovery is swapped for a
-    static target; the rest (globals, relabelling rules, regexes) is checked as rendered."""
-    text = rendered.component("ConfigMap", "prometheus")["data"]["prometheus.yml"]
-    config = yaml.safe_load(text)
+    static target; the rest (globals, relabelling rules, regexes, the alerting rules it loads)
+    is checked as rendered."""
+    data = rendered.component("ConfigMap", "prometheus")["data"]
+    config = yaml.safe_load(data["prometheus.yml"])
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    (tmp_path / "alerts.yml").write_text(data["alerts.yml"])
+    config["rule_files"] = [str(tmp_path / "alerts.yml")]
     for job in config["scrape_configs"]:
         if job.pop("kubernetes_sd_configs", None) is not None:
             job["static_configs"] = [{"targets": ["127.0.0.1:9"]}]
@@ -105,4 +114,84 @@ def test_prometheus_configuration_passes_promtool(rendered: Rendered, tmp_path: 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     jobs = {job["job_name"] for job in config["scrape_configs"]}
-    assert {"iss-producer", "iss-enricher", "iss-operator", "iss-liveview"} <= jobs
+    assert {
+        f"iss-iss-tracker-{c}" for c in ("producer", "enricher", "operator", "liveview")
+    } <= jobs
+    assert "SUCCESS: 6 rules found" in result.stdout
+
+
+# Every character that breaks a URL-style DSN.
+AWKWARD_PASSWORD = "p@ss:w/rd%"
+
+
+def resolved_env(container: dict[str, object], secrets: dict[str, str]) -> dict[str, str]:
+    """A container's environment as the kubelet gives it: Secret references looked up by
+    `secret/key` in `secrets`."""
+    env: dict[str, str] = {}
+    for name, value in env_of(container).items():
+        if isinstance(value, str):
+            env[name] = value
+        elif "secretKeyRef" in value:
+            ref = value["secretKeyRef"]
+            env[name] = secrets[f"{ref['name']}/{ref['key']}"]
+    return env
+
+
+def test_the_migration_job_logs_in_with_a_password_of_url_delimiters_and_makes_the_reader(
+    controlplane: ControlPlane, postgres: Postgres, tmp_path: Path
+) -> None:
+    suffix = uuid.uuid4().hex[:10]
+    writer, reader, database = f"writer_{suffix}", f"reader_{suffix}", f"test_{suffix}"
+    with psycopg.connect(postgres.admin_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
+                sql.Identifier(writer), sql.Literal(AWKWARD_PASSWORD)
+            )
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(database), sql.Identifier(writer)
+            )
+        )
+    rendered = render(
+        controlplane,
+        sets={
+            "database.enabled": "false",
+            "database.existingSecret": "db",
+            "database.external.host": "127.0.0.1",
+            "database.external.port": str(postgres.port),
+            "database.name": database,
+            "database.user": writer,
+            "database.sslmode": "disable",
+            "database.reader.user": reader,
+            "database.reader.existingSecret": "reader",
+        },
+    )
+    job = next(containers(rendered.component("Job", "migrate")))
+    mount = "/var/run/secrets/iss-tracker/reader"
+    (tmp_path / "password").write_text(AWKWARD_PASSWORD[::-1])
+    args = [arg.replace(mount, str(tmp_path)) for arg in job["args"]]
+    env = resolved_env(job, {"db/password": AWKWARD_PASSWORD})
+    assert AWKWARD_PASSWORD not in env["ISS_ENRICHER_DATABASE_DSN"]
+
+    result = subprocess.run(
+        [sys.executable, "-m", "iss_enricher.migrate", *args],
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"read-only role {reader} ready" in result.stdout
+    grafana = next(s for s in grafana_datasources(rendered) if s["uid"] == "iss-postgres")
+    assert grafana["user"] == reader
+    with psycopg.connect(
+        host="127.0.0.1",
+        port=postgres.port,
+        dbname=database,
+        user=reader,
+        password=AWKWARD_PASSWORD[::-1],
+    ) as conn:
+        assert conn.execute("SELECT count(*) FROM positions").fetchone() == (0,)

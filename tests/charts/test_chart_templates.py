@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from iss_contract.limits import MAX_MESSAGE_BYTES
 from iss_dashboards.defaults import PROVISIONED_UIDS
 from iss_enricher.settings import EnricherSettings
 from iss_liveview.settings import LiveviewSettings
@@ -21,6 +22,7 @@ from tests.charts.fixtures import (
     Rendered,
     containers,
     env_of,
+    main_container,
     memory_bytes,
     pod_spec,
     render,
@@ -104,7 +106,12 @@ def test_live_view_toggle_adds_its_deployment_service_and_scrape_job(
     assert rendered.component("Service", "liveview")["spec"]["ports"][0]["port"] == 8088
     env = env_of(next(containers(deployment)))
     assert env["ISS_LIVEVIEW_TOPIC"] == "iss.positions.enriched"
-    assert "job_name: iss-liveview" in prometheus_config(rendered)
+    assert "job_name: iss-iss-tracker-liveview" in prometheus_config(rendered)
+    # Not ready while it cannot follow its topic, but not restarted for it either (a refused
+    # login or a missing ACL is not fixed by a restart).
+    container = next(containers(deployment))
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
 
 
 def test_switching_monitoring_off_removes_prometheus_and_grafana(
@@ -177,6 +184,7 @@ def test_topics_follow_the_contract_names_and_single_node_sizing(defaults: Rende
     for topic in topics.values():
         assert topic["spec"]["replicas"] == 1
         assert topic["spec"]["config"]["min.insync.replicas"] == 1
+        assert topic["spec"]["config"]["max.message.bytes"] == MAX_MESSAGE_BYTES
     assert topics["iss.positions.raw"]["spec"]["partitions"] == 3
     assert topics["iss.positions.deadletter"]["spec"]["config"]["retention.ms"] == 604800000
 
@@ -215,7 +223,7 @@ def test_persistent_kafka_storage_uses_a_claim(controlplane: ControlPlane) -> No
 
 def test_one_enricher_process_needs_no_cluster_addresses(defaults: Rendered) -> None:
     enricher = defaults.component("StatefulSet", "enricher")
-    args = next(containers(enricher))["args"]
+    args = main_container(enricher)["args"]
     assert not [a for a in args if a.startswith(("--addresses", "--process-id"))]
 
 
@@ -224,7 +232,7 @@ def test_every_enricher_process_gets_the_address_of_every_pod(
 ) -> None:
     rendered = render(controlplane, sets={"enricher.replicas": "3"})
     enricher = rendered.component("StatefulSet", "enricher")
-    container = next(containers(enricher))
+    container = main_container(enricher)
     addresses = next(a for a in container["args"] if a.startswith("--addresses="))
     hosts = addresses.removeprefix("--addresses=").split(";")
     headless = enricher["spec"]["serviceName"]
@@ -242,7 +250,7 @@ def test_every_enricher_process_gets_the_address_of_every_pod(
 def test_enricher_keeps_recovery_state_on_a_claim_per_process(defaults: Rendered) -> None:
     enricher = defaults.component("StatefulSet", "enricher")
     claim = enricher["spec"]["volumeClaimTemplates"][0]
-    container = next(containers(enricher))
+    container = main_container(enricher)
     mount = next(m for m in container["volumeMounts"] if m["name"] == claim["metadata"]["name"])
     assert env_of(container)["ISS_ENRICHER_RECOVERY_DIRECTORY"] == mount["mountPath"]
 
@@ -251,7 +259,7 @@ def test_recovery_can_be_switched_off(controlplane: ControlPlane) -> None:
     rendered = render(controlplane, sets={"enricher.recovery.enabled": "false"})
     enricher = rendered.component("StatefulSet", "enricher")
     assert "volumeClaimTemplates" not in enricher["spec"]
-    assert "ISS_ENRICHER_RECOVERY_DIRECTORY" not in env_of(next(containers(enricher)))
+    assert "ISS_ENRICHER_RECOVERY_DIRECTORY" not in env_of(main_container(enricher))
 
 
 # Credentials
@@ -271,7 +279,8 @@ def test_every_process_reads_the_database_password_from_the_secret(defaults: Ren
         for workload in workloads(defaults)
         for container in containers(workload)
         for entry in container.get("env", [])
-        if "PASSWORD" in entry["name"]
+        # Kafka passwords are in the Secrets Strimzi's user operator makes (KafkaUsers).
+        if "PASSWORD" in entry["name"] and not entry["name"].endswith("KAFKA_PASSWORD")
     ]
     # database, enricher, migration, helm test, grafana (admin and datasource)
     assert len(references) >= 6
@@ -288,23 +297,47 @@ def test_generated_password_appears_only_inside_its_secret(defaults: Rendered) -
 def test_an_existing_secret_replaces_the_generated_one(controlplane: ControlPlane) -> None:
     rendered = render(
         controlplane,
-        sets={"database.existingSecret": "mine", "grafana.existingSecret": "theirs"},
+        sets={
+            "database.existingSecret": "mine",
+            "database.reader.existingSecret": "ours",
+            "grafana.existingSecret": "theirs",
+        },
     )
     assert rendered.of_kind("Secret") == []
     enricher = next(containers(rendered.component("StatefulSet", "enricher")))
-    assert env_of(enricher)["DATABASE_PASSWORD"]["secretKeyRef"]["name"] == "mine"
+    assert env_of(enricher)["PGPASSWORD"]["secretKeyRef"]["name"] == "mine"
     grafana = next(containers(rendered.component("Deployment", "grafana")))
     assert env_of(grafana)["GF_SECURITY_ADMIN_PASSWORD"]["secretKeyRef"]["name"] == "theirs"
 
 
-def test_database_connection_string_is_assembled_from_the_secret(defaults: Rendered) -> None:
+def test_database_connection_string_holds_no_password_and_libpq_reads_it_from_the_secret(
+    defaults: Rendered,
+) -> None:
     enricher = next(containers(defaults.component("StatefulSet", "enricher")))
-    dsn = env_of(enricher)["ISS_ENRICHER_DATABASE_DSN"]
-    assert dsn == (
-        "postgresql://iss:$(DATABASE_PASSWORD)@iss-iss-tracker-timescaledb.iss-tracker.svc:5432/iss"
+    env = env_of(enricher)
+    assert env["ISS_ENRICHER_DATABASE_DSN"] == (
+        "host='iss-iss-tracker-timescaledb.iss-tracker.svc' port=5432 dbname='iss' user='iss' "
+        "sslmode=prefer"
     )
-    names = [e["name"] for e in enricher["env"]]
-    assert names.index("DATABASE_PASSWORD") < names.index("ISS_ENRICHER_DATABASE_DSN")
+    assert env["PGPASSWORD"]["secretKeyRef"] == {
+        "name": "iss-iss-tracker-db-credentials",
+        "key": "password",
+    }
+
+
+def test_grafana_reads_through_the_read_only_role_with_the_configured_sslmode(
+    controlplane: ControlPlane,
+) -> None:
+    rendered = render(controlplane, sets={"grafana.sslmode": "verify-full"})
+    source = next(s for s in grafana_datasources(rendered) if s["uid"] == "iss-postgres")
+    assert source["user"] == "iss_reader"
+    assert source["jsonData"]["sslmode"] == "verify-full"
+    grafana = next(containers(rendered.component("Deployment", "grafana")))
+    assert env_of(grafana)["ISS_DATABASE_PASSWORD"]["secretKeyRef"]["name"] == (
+        "iss-iss-tracker-db-reader"
+    )
+    job = next(containers(rendered.component("Job", "migrate")))
+    assert "--reader-role=iss_reader" in job["args"]
 
 
 def test_values_defaults_hold_no_password() -> None:
@@ -387,8 +420,10 @@ def test_long_running_containers_have_probes_requests_and_limits(defaults: Rende
         for workload in defaults.of_kind(kind):
             for container in containers(workload):
                 name = f"{workload['metadata']['name']}/{container['name']}"
-                assert "livenessProbe" in container, name
-                assert "readinessProbe" in container, name
+                if container not in pod_spec(workload).get("initContainers", []):
+                    # Init containers run to completion: no probes.
+                    assert "livenessProbe" in container, name
+                    assert "readinessProbe" in container, name
                 assert container["resources"]["requests"]["memory"], name
                 assert container["resources"]["limits"]["memory"], name
 
@@ -442,7 +477,7 @@ def test_pipeline_spec_is_what_the_operator_accepts(defaults: Rendered) -> None:
     assert {c.name for c in spec.components} == {"producer", "enricher"}
 
 
-def test_operator_rbac_covers_pipelines_workloads_and_peering(defaults: Rendered) -> None:
+def test_operator_rbac_covers_pipelines_workloads_and_its_lease(defaults: Rendered) -> None:
     role = defaults.component("Role", "operator")
     granted = {
         (group, resource)
@@ -455,15 +490,31 @@ def test_operator_rbac_covers_pipelines_workloads_and_peering(defaults: Rendered
         ("iss-tracker.io", "pipelines/status"),
         ("apps", "deployments"),
         ("apps", "statefulsets"),
-        ("kopf.dev", "kopfpeerings"),
+        ("coordination.k8s.io", "leases"),
     } <= granted
     deployment = defaults.component("Deployment", "operator")
     assert (
         pod_spec(deployment)["serviceAccountName"]
         == (defaults.component("ServiceAccount", "operator")["metadata"]["name"])
     )
-    peering = defaults.of_kind("KopfPeering")[0]["metadata"]["name"]
-    assert env_of(next(containers(deployment)))["ISS_OPERATOR_PEERING_NAME"] == peering
+    env = env_of(next(containers(deployment)))
+    assert env["ISS_OPERATOR_LEASE_NAME"] == deployment["metadata"]["name"]
+
+
+def test_operator_runs_two_replicas_that_never_all_go_away(defaults: Rendered) -> None:
+    deployment = defaults.component("Deployment", "operator")
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    budget = defaults.component("PodDisruptionBudget", "operator")
+    assert budget["spec"]["minAvailable"] == 1
+    assert (
+        budget["spec"]["selector"]["matchLabels"] == (deployment["spec"]["selector"]["matchLabels"])
+    )
+    probe = next(containers(deployment))["livenessProbe"]
+    assert probe["httpGet"]["path"] == "/healthz"
 
 
 def test_prometheus_scrapes_every_component_on_its_metrics_port(defaults: Rendered) -> None:
@@ -471,10 +522,10 @@ def test_prometheus_scrapes_every_component_on_its_metrics_port(defaults: Render
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {
         "prometheus",
-        "iss-producer",
-        "iss-enricher",
-        "iss-operator",
-        "kafka-exporter",
+        "iss-iss-tracker-producer",
+        "iss-iss-tracker-enricher",
+        "iss-iss-tracker-operator",
+        "iss-iss-tracker-kafka-kafka-exporter",
     }
     for component in ("producer", "enricher", "operator"):
         workload = next(
@@ -485,7 +536,7 @@ def test_prometheus_scrapes_every_component_on_its_metrics_port(defaults: Render
         )
         ports = {p["name"] for c in containers(workload) for p in c.get("ports", [])}
         assert "metrics" in ports
-    exporter = jobs["kafka-exporter"]["relabel_configs"][0]
+    exporter = jobs["iss-iss-tracker-kafka-kafka-exporter"]["relabel_configs"][0]
     kafka = defaults.of_kind("Kafka")[0]["metadata"]["name"]
     assert exporter["regex"] == f"{kafka}-kafka-exporter"
 
@@ -600,7 +651,8 @@ def test_notes_name_objects_the_chart_creates(
     objects = [o for o in yaml.safe_load_all(release["manifest"]) if o]
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
     mentioned = re.findall(r"port-forward svc/(\S+)", notes)
-    assert len(mentioned) == (2 if liveview == "true" else 1)
+    # Grafana, Prometheus (its alerts page), and the live view when it is on.
+    assert len(mentioned) == (3 if liveview == "true" else 2)
     for service in mentioned:
         assert ("Service", service) in names
     for secret in re.findall(r"get secret (\S+)", notes):
@@ -641,3 +693,37 @@ def test_every_image_is_pinned_to_a_tag(controlplane: ControlPlane) -> None:
             repository, _, tag = image.rpartition(":")
             assert repository, f"{image} has no tag"
             assert tag not in {"latest", ""}, image
+
+
+# PromQL of the Pipeline
+
+
+def test_every_pipeline_query_is_scoped_to_the_release_namespace_and_job(
+    defaults: Rendered,
+) -> None:
+    pipeline = defaults.of_kind("Pipeline")[0]
+    queries = [
+        c[reading]["query"]
+        for c in pipeline["spec"]["components"]
+        for reading in ("freshness", "lag", "upstream")
+        if reading in c
+    ]
+    assert len(queries) == 4
+    for query in queries:
+        for selector in re.findall(r"\biss_\w+(\{[^}]*\})?", query):
+            assert 'namespace="iss-tracker",job="iss-iss-tracker-' in selector, query
+
+
+def test_the_upstream_window_is_shorter_than_the_producer_threshold_and_holds_two_scrapes(
+    defaults: Rendered, controlplane: ControlPlane
+) -> None:
+    pipeline = defaults.of_kind("Pipeline")[0]
+    producer = next(c for c in pipeline["spec"]["components"] if c["name"] == "producer")
+    assert "[20s]" in producer["upstream"]["query"]
+    assert producer["freshness"]["thresholdSeconds"] == 30
+    assert "scrape_interval: 10s" in prometheus_config(defaults)
+
+    too_long = render_error(controlplane, {"operator.pipeline.upstreamWindowSeconds": "30"})
+    assert "must be shorter than producerFreshnessSeconds" in too_long
+    too_few = render_error(controlplane, {"prometheus.scrapeInterval": "15s"})
+    assert "must hold two scrapes" in too_few

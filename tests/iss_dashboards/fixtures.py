@@ -134,6 +134,8 @@ OPERATOR_METRIC = re.compile(r"\b(iss_operator_\w+)(\{)?")
 """Operator metrics: evaluated on the running operator (test_dashboards_operator_live)."""
 STAND_IN_METRIC = re.compile(r"\bkafka_consumergroup_lag\b")
 """Strimzi's kafka-exporter is not part of the local stack: a stand-in only exports this."""
+ALERTS_METRIC = re.compile(r"\bALERTS\{")
+"""The chart's alerts: only where the rules run (tests/charts/test_alerts_live.py)."""
 
 
 def scoped(expr: str, metric: re.Pattern[str], run_id: str) -> str:

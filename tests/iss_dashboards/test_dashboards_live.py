@@ -45,6 +45,7 @@ from iss_devstack.prometheus import Prometheus
 from tests.iss_producer.fixtures import Reply, ScriptedServer, wheretheiss_body
 
 from .fixtures import (
+    ALERTS_METRIC,
     LIVE_METRIC,
     OPERATOR_METRIC,
     RUN_LABEL,
@@ -244,6 +245,8 @@ def live(
                 "ISS_ENRICHER_WINDOW_SECONDS": str(AGGREGATE_WINDOW_S),
                 "ISS_ENRICHER_WINDOW_WAIT_SECONDS": "1",
                 "ISS_ENRICHER_DB_RETRY_MAX_SECONDS": "1",
+                # The producer below ticks every 0.2 s: steps that short still get a speed.
+                "ISS_ENRICHER_MIN_STEP_SECONDS": "0.1",
                 "ISS_ENRICHER_LOG_FORMAT": "text",
             },
             work / "enricher.log",
@@ -402,10 +405,12 @@ LIVE_PROMQL = [query for query in ALL_PROMQL if LIVE_METRIC.search(query.text)]
 
 def test_only_kafka_exporter_expressions_are_left_to_a_stand_in() -> None:
     """Each expression reads one family: producer and enricher (here), operator (run by
-    test_dashboards_operator_live.py) or kafka-exporter's, the only stand-in left."""
+    test_dashboards_operator_live.py), the chart's alerts (tests/charts/test_alerts_live.py) or
+    kafka-exporter's, the only stand-in left."""
     families = {
         "live": LIVE_METRIC,
         "operator": OPERATOR_METRIC,
+        "alerts": ALERTS_METRIC,
         "stand-in": STAND_IN_METRIC,
     }
     by_family = {
@@ -446,7 +451,11 @@ def test_error_panels_show_the_dead_letter_and_the_rejected_answers(live: Live) 
     dead = live.series("sum by (reason) (rate(iss_enricher_records_rejected_total[1m]))")
     rejected = live.series("sum by (source, reason) (rate(iss_producer_rejected_total[1m]))")
 
-    assert {s["metric"]["reason"] for s in dead} == {"invalid_json"}
+    # Every reason has a series from the start (at 0); only the dead letter's one counted.
+    counted = live.series("sum by (reason) (iss_enricher_records_rejected_total) > 0")
+
+    assert {s["metric"]["reason"] for s in dead} >= {"invalid_json"}
+    assert {s["metric"]["reason"] for s in counted} == {"invalid_json"}
     assert {(s["metric"]["source"], s["metric"]["reason"]) for s in rejected} == {
         ("wheretheiss", "out_of_range")
     }
@@ -459,3 +468,21 @@ def test_the_producer_source_panel_shows_sgp4_active(live: Live) -> None:
         "wheretheiss": 0.0,
         "sgp4": 1.0,
     }
+
+
+def test_without_kafka_exporter_its_lag_panel_says_so_and_the_enricher_lag_panel_draws(
+    live: Live,
+) -> None:
+    """The local stack has no kafka-exporter, like an external or managed Kafka."""
+    panels = {q.panel["title"]: q for q in ALL_PROMQL}
+    exporter = panels["Consumer lag (kafka-exporter)"]
+    enricher = panels["Enricher consumer lag"]
+
+    run_only = exporter.text.replace(
+        "kafka_consumergroup_lag", f'kafka_consumergroup_lag{{{RUN_LABEL}="{live.run_id}"}}'
+    )
+    assert live.prometheus.query(run_only) == []
+    assert "No kafka-exporter series" in exporter.panel["fieldConfig"]["defaults"]["noValue"]
+    lag = live.series(enricher.text)
+    assert lag
+    assert all(float(s["value"][1]) >= 0 for s in lag)

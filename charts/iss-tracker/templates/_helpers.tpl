@@ -43,6 +43,15 @@ app.kubernetes.io/name: {{ include "iss-tracker.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/*
+The labels every Pipeline of this release carries, as an equality selector: this release's
+operator handles only the Pipelines it selects, and `helm uninstall` deletes only those, so two
+releases can share a namespace.
+*/}}
+{{- define "iss-tracker.pipelineSelector" -}}
+{{- printf "app.kubernetes.io/name=%s,app.kubernetes.io/instance=%s" (include "iss-tracker.name" .) .Release.Name }}
+{{- end }}
+
 {{/* Labels of one component. Call with (dict "root" $ "component" "producer"). */}}
 {{- define "iss-tracker.componentLabels" -}}
 {{ include "iss-tracker.labels" .root }}
@@ -83,7 +92,7 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Kafka bootstrap servers: Strimzi's bootstrap Service, or the external address. */}}
 {{- define "iss-tracker.kafkaBootstrap" -}}
 {{- if .Values.kafka.enabled }}
-{{- printf "%s-kafka-bootstrap.%s.svc:9092" (include "iss-tracker.kafkaClusterName" .) .Release.Namespace }}
+{{- printf "%s-kafka-bootstrap.%s.svc:%d" (include "iss-tracker.kafkaClusterName" .) .Release.Namespace (int (include "iss-tracker.kafkaPort" .)) }}
 {{- else }}
 {{- required "kafka.externalBootstrap is required when kafka.enabled is false" .Values.kafka.externalBootstrap }}
 {{- end }}
@@ -130,19 +139,36 @@ a new random one otherwise. Call with (dict "root" $ "secret" NAME "key" KEY).
 {{- end }}
 {{- end }}
 
+{{/* One value of a libpq keyword/value connection string: quoted, `\` and `'` escaped. */}}
+{{- define "iss-tracker.conninfoValue" -}}
+{{- printf "'%s'" (. | toString | replace "\\" "\\\\" | replace "'" "\\'") }}
+{{- end }}
+
 {{/*
-Environment variables giving a process the database connection. The password comes from the
-Secret; <prefix>DATABASE_DSN is assembled by the kubelet from the variable above it.
+Environment variables giving a process the database connection: <prefix>DATABASE_DSN in libpq's
+keyword/value form without the password, and PGPASSWORD from the Secret, which libpq reads
+itself. No password is ever pasted into a URL, so any character in it works.
 Call with (dict "root" $ "prefix" "ISS_ENRICHER_").
 */}}
 {{- define "iss-tracker.databaseEnv" -}}
-- name: DATABASE_PASSWORD
+{{- $v := .root.Values.database }}
+- name: PGPASSWORD
   valueFrom:
     secretKeyRef:
       name: {{ include "iss-tracker.databaseSecretName" .root }}
       key: password
 - name: {{ .prefix }}DATABASE_DSN
-  value: {{ printf "postgresql://%s:$(DATABASE_PASSWORD)@%s:%s/%s" .root.Values.database.user (include "iss-tracker.databaseHost" .root) (include "iss-tracker.databasePort" .root) .root.Values.database.name | quote }}
+  value: {{ printf "host=%s port=%s dbname=%s user=%s sslmode=%s" (include "iss-tracker.conninfoValue" (include "iss-tracker.databaseHost" .root)) (include "iss-tracker.databasePort" .root) (include "iss-tracker.conninfoValue" $v.name) (include "iss-tracker.conninfoValue" $v.user) $v.sslmode | quote }}
+{{- end }}
+
+{{/* Secret holding the read-only role's password (key `password`). */}}
+{{- define "iss-tracker.readerSecretName" -}}
+{{- .Values.database.reader.existingSecret | default (include "iss-tracker.componentName" (dict "root" . "component" "db-reader")) }}
+{{- end }}
+
+{{/* Whether the chart's dashboards are read by some Grafana, so the read-only role is needed. */}}
+{{- define "iss-tracker.readerNeeded" -}}
+{{- if or .Values.grafana.enabled .Values.monitoring.grafanaDashboards.enabled }}true{{ end }}
 {{- end }}
 
 {{/* Name of the Pipeline resource. */}}
@@ -187,7 +213,98 @@ affinity:
 {{- printf "%s-dashboard-%s" (include "iss-tracker.fullname" .root) $stem | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Security context of the containers Strimzi runs (its images' user is uid 1001). */}}
+{{/*
+Security context of the containers Strimzi runs (its images' user is uid 1001): the chart's, plus
+what Pod Security "restricted" asks of each container when the pod context (Strimzi's own, kept
+for the fsGroup of the data volumes) does not say it: non-root and the RuntimeDefault seccomp profile.
+*/}}
 {{- define "iss-tracker.strimziContainerSecurityContext" -}}
-{{- toYaml (merge (dict "runAsNonRoot" true) (deepCopy .Values.containerSecurityContext)) }}
+{{- toYaml (merge (dict "runAsNonRoot" true "seccompProfile" (dict "type" "RuntimeDefault")) (deepCopy .Values.containerSecurityContext)) }}
+{{- end }}
+
+{{/*
+Topology spread of one component's pods over nodes, when it has more than one.
+Call with (dict "root" $ "selector" (dict ...) "replicas" N).
+*/}}
+{{- define "iss-tracker.topologySpread" -}}
+{{- if and .root.Values.topologySpread.enabled (gt (int .replicas) 1) }}
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: {{ .root.Values.topologySpread.topologyKey }}
+    whenUnsatisfiable: {{ .root.Values.topologySpread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- toYaml .selector | nindent 8 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checksum of Secrets the user supplies (existingSecret values), read from the cluster, so an
+upgrade after rotating one rolls the pods that read it (environment from a Secret is read at
+start only). The chart's generated Secrets keep their values across upgrades and are left out.
+Call with (dict "root" $ "names" (list ...)); empty names are skipped.
+*/}}
+{{- define "iss-tracker.userSecretsChecksum" -}}
+{{- $data := list }}
+{{- range .names }}
+{{- if . }}
+{{- $secret := lookup "v1" "Secret" $.root.Release.Namespace . }}
+{{- $data = append $data (dict "name" . "data" (($secret | default dict).data | default dict)) }}
+{{- end }}
+{{- end }}
+{{- toJson $data | sha256sum | trunc 16 }}
+{{- end }}
+
+{{/* Whether the chart's clients talk SASL_SSL to the release's Strimzi cluster. */}}
+{{- define "iss-tracker.kafkaSecured" -}}
+{{- if and .Values.kafka.enabled .Values.kafka.security.enabled }}true{{ end }}
+{{- end }}
+
+{{/* Port of the release's Kafka listener: 9093 (TLS + SCRAM) or 9092 (plaintext). */}}
+{{- define "iss-tracker.kafkaPort" -}}
+{{- if include "iss-tracker.kafkaSecured" . }}9093{{ else }}9092{{ end }}
+{{- end }}
+
+{{/*
+Environment of a Kafka client of the chart on the secured cluster: its KafkaUser's name, the
+password from the Secret the user operator makes for it, the cluster CA mounted by
+iss-tracker.kafkaCaVolume. Nothing on a plaintext cluster.
+Call with (dict "root" $ "prefix" "ISS_PRODUCER_" "component" "producer").
+*/}}
+{{- define "iss-tracker.kafkaClientEnv" -}}
+{{- if include "iss-tracker.kafkaSecured" .root }}
+{{- $user := include "iss-tracker.componentName" (dict "root" .root "component" .component) }}
+- name: {{ .prefix }}KAFKA_USERNAME
+  value: {{ $user | quote }}
+- name: {{ .prefix }}KAFKA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $user }}
+      key: password
+- name: {{ .prefix }}KAFKA_SECURITY_PROTOCOL
+  value: SASL_SSL
+- name: {{ .prefix }}KAFKA_SSL_CA_LOCATION
+  value: /etc/iss-tracker/kafka-ca/ca.crt
+{{- end }}
+{{- end }}
+
+{{/* The volume mount of the cluster CA, on the secured cluster. */}}
+{{- define "iss-tracker.kafkaCaMount" -}}
+{{- if include "iss-tracker.kafkaSecured" . }}
+- name: kafka-ca
+  mountPath: /etc/iss-tracker/kafka-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* The volume of the cluster CA (Strimzi's <cluster>-cluster-ca-cert Secret), on the secured cluster. */}}
+{{- define "iss-tracker.kafkaCaVolume" -}}
+{{- if include "iss-tracker.kafkaSecured" . }}
+- name: kafka-ca
+  secret:
+    secretName: {{ include "iss-tracker.kafkaClusterName" . }}-cluster-ca-cert
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
 {{- end }}

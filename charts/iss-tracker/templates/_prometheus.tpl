@@ -1,17 +1,35 @@
-{{/* The scrape configuration: one job per component switched on, plus kafka-exporter. */}}
+{{/*
+The Prometheus configuration: one scrape job per component switched on, plus kafka-exporter, each
+named by iss-tracker.metricsJob; the alerting rules; the Alertmanagers alerts go to.
+*/}}
 {{- define "iss-tracker.prometheusConfig" -}}
 {{- $jobs := list }}
 {{- range $component := list "producer" "enricher" "operator" "liveview" }}
 {{- if (index $.Values $component).enabled }}
-{{- $jobs = append $jobs (dict "job" (printf "iss-%s" $component) "label" "app_kubernetes_io_component" "value" $component "port" "metrics") }}
+{{- $jobs = append $jobs (dict "job" (include "iss-tracker.metricsJob" (dict "root" $ "component" $component)) "label" "app_kubernetes_io_component" "value" $component "port" "metrics" "release" true) }}
 {{- end }}
 {{- end }}
 {{- if and .Values.kafka.enabled .Values.kafka.exporter.enabled }}
-{{- $jobs = append $jobs (dict "job" "kafka-exporter" "label" "strimzi_io_name" "value" (printf "%s-kafka-exporter" (include "iss-tracker.kafkaClusterName" .)) "port" "tcp-prometheus") }}
+{{- $jobs = append $jobs (dict "job" (include "iss-tracker.kafkaExporterJob" .) "label" "strimzi_io_name" "value" (include "iss-tracker.kafkaExporterJob" .) "port" "tcp-prometheus" "release" false) }}
 {{- end }}
 global:
   scrape_interval: {{ .Values.prometheus.scrapeInterval }}
   evaluation_interval: {{ .Values.prometheus.scrapeInterval }}
+{{- $alertmanagers := .Values.alerting.alertmanagers }}
+{{- if .Values.alertmanager.enabled }}
+{{- $alertmanagers = prepend $alertmanagers (printf "%s.%s.svc:%v" (include "iss-tracker.componentName" (dict "root" . "component" "alertmanager")) .Release.Namespace .Values.alertmanager.port) }}
+{{- end }}
+{{- if .Values.alerting.rules.enabled }}
+rule_files:
+  - /etc/prometheus/alerts.yml
+{{- end }}
+{{- with $alertmanagers }}
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets:
+            {{- toYaml . | nindent 12 }}
+{{- end }}
 scrape_configs:
   - job_name: prometheus
     static_configs:
@@ -23,7 +41,7 @@ scrape_configs:
         namespaces:
           names: [{{ $.Release.Namespace | quote }}]
     relabel_configs:
-      {{- if hasPrefix "iss-" .job }}
+      {{- if .release }}
       - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_instance]
         regex: {{ $.Release.Name | quote }}
         action: keep
