@@ -18,9 +18,13 @@ from iss_devstack.kafka import Kafka
 from iss_devstack.postgres import Postgres
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
+from tests.kafka_security import secure_kafka
+
+__all__ = ["secure_kafka"]
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane
+    from iss_devstack.docker import Docker
 
 
 def unique(prefix: str) -> str:
@@ -90,6 +94,16 @@ def strimzi_crds_dir(devstack_settings: DevstackSettings) -> Path:
 
 
 @pytest.fixture(scope="session")
+def prometheus_operator_crds_dir(devstack_settings: DevstackSettings) -> Path:
+    path = devstack_settings.prometheus_operator_crds_dir
+    assert (path / "monitoring.coreos.com_podmonitors.yaml").is_file(), (
+        f"the prometheus-operator 0.93.0 CRDs are not in {path}: "
+        "set PROMETHEUS_OPERATOR_CRDS_DIR to their folder"
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
 def controlplane(
     devstack_settings: DevstackSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ControlPlane]:
@@ -108,3 +122,25 @@ def namespace(controlplane: ControlPlane) -> Iterator[str]:
     controlplane.create_namespace(name)
     yield name
     controlplane.delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+def docker_engine(devstack_settings: DevstackSettings) -> Iterator[Docker]:
+    """The stack's own dockerd (the one `make images` uses); stopped again if this session
+    started it."""
+    from iss_devstack.docker import Docker
+
+    engine = Docker(devstack_settings)
+    already = engine.answers()
+    engine.start()
+    yield engine
+    if not already:
+        engine.stop()
+
+
+@pytest.fixture(scope="session")
+def local_images(docker_engine: Docker, devstack_settings: DevstackSettings) -> dict[str, str]:
+    """Every locally built image, name -> reference: built, or reused from the layer cache."""
+    from iss_devstack.images import build_all
+
+    return build_all(devstack_settings, docker_engine)
