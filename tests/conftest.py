@@ -50,9 +50,9 @@ def kafka(
 def make_topic(kafka: Kafka) -> Callable[..., str]:
     """Create a topic with a name no other test uses."""
 
-    def create(partitions: int = 1) -> str:
+    def create(partitions: int = 1, config: dict[str, str] | None = None) -> str:
         name = unique("test")
-        kafka.create_topic(name, partitions)
+        kafka.create_topic(name, partitions, config)
         return name
 
     return create

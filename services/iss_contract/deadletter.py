@@ -91,3 +91,9 @@ class DeadLetter:
 
     def to_bytes(self) -> bytes:
         return dumps(self.to_dict())
+
+    def message(self) -> tuple[bytes | None, bytes]:
+        """The dead-letter topic's (key, value): the original key, cut as in `to_dict`, so that
+        a huge key cannot make the letter too large for the topic."""
+        key = self.key
+        return (None if key is None else key[:DEADLETTER_KEY_BYTES], self.to_bytes())

@@ -25,9 +25,6 @@ MAX_NESTING = 8
 MAX_CONTAINER_ITEMS = 512
 """Most array elements and object members in a raw record, counted over all its containers."""
 
-MAX_KEY_BYTES = 64
-"""Longest Kafka key a raw record may carry (a NORAD id has at most 10 digits)."""
-
 MAX_NAME_CHARS = 256
 """Longest satellite name."""
 

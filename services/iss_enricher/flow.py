@@ -155,7 +155,7 @@ def _dead_letter(
         value=value,
         rejected_at=now,
     )
-    return (letter.key, letter.to_bytes())
+    return letter.message()
 
 
 def _is_bucket(item: Bucket | Rejects) -> TypeGuard[Bucket]:

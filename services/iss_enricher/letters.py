@@ -38,6 +38,20 @@ def too_large_letter(position: EnrichedPosition, size: int, limit: int, topic: s
     return _letter(position.raw, Reason.ENRICHED_TOO_LARGE, detail, topic)
 
 
+def refused_letter(position: EnrichedPosition, error: str, too_large: bool, topic: str) -> KeyValue:
+    """The dead letter of a stored position whose enriched message the broker refused."""
+    reason = Reason.ENRICHED_TOO_LARGE if too_large else Reason.INTERNAL_ERROR
+    metrics.RECORDS_REJECTED.labels(reason.value).inc()
+    logger.error(
+        "the broker refused the enriched message of NORAD %d at %s (%s); dead-lettered",
+        position.raw.norad_id,
+        position.raw.event_time.isoformat(),
+        error,
+    )
+    detail = f"the broker refused the enriched message ({error}); the row is stored"
+    return _letter(position.raw, reason, detail, topic)
+
+
 def _letter(position: RawPosition, reason: Reason, detail: str, topic: str) -> KeyValue:
     try:
         value: bytes | None = position.to_bytes()
@@ -53,4 +67,4 @@ def _letter(position: RawPosition, reason: Reason, detail: str, topic: str) -> K
         value=value,
         rejected_at=datetime.now(UTC),
     )
-    return (letter.key, letter.to_bytes())
+    return letter.message()

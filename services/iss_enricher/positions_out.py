@@ -12,7 +12,9 @@ Nothing a position holds can stop this output. An enriched message longer than t
 limit is not published: it becomes a dead letter (`enriched_too_large`) while its row is still
 stored. A position that cannot be encoded, or whose row the database refuses for a reason other
 than being unreachable, is dead-lettered with `internal_error` and the exception's class, and the
-rest of the batch is stored and published.
+rest of the batch is stored and published. An enriched message the broker itself refuses (a
+topic whose `max.message.bytes` is below the enricher's limit, a record it calls invalid) is
+dead-lettered the same way, `enriched_too_large` or `internal_error`, its row stored.
 """
 
 from __future__ import annotations
@@ -25,18 +27,20 @@ from typing import Any
 
 import psycopg
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from iss_contract.enriched import EnrichedPosition
 from iss_contract.limits import MAX_MESSAGE_BYTES, MAX_VALUE_BYTES
-from iss_enricher.letters import failure_letter, too_large_letter
-from iss_enricher.publish import KeyValue, TopicWriter, producer_config
+from iss_enricher.letters import failure_letter, refused_letter, too_large_letter
+from iss_enricher.publish import KeyValue, Refusal, TopicWriter, producer_config
 from iss_enricher.storage.sink import Backoff, PositionsWriter
 
 logger = logging.getLogger(__name__)
 
 
 _value = itemgetter(1)
+
+TOO_LARGE_ERRORS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE})
 
 
 def encode_enriched(
@@ -144,14 +148,37 @@ class PositionsOutPartition(StatelessSinkPartition[list[EnrichedPosition]]):
             messages = encode_enriched(
                 positions, letters, raw_topic=self._raw_topic, max_bytes=self._max_bytes
             )
-            self._publish.write_messages(messages)
+            refusals = self._publish.write_messages(messages)
         finally:
             # Even when publishing failed, the database write is not left running on its own.
             helper.join()
         if failure:
             raise failure[0]
+        if refusals:
+            if letters is None:
+                raise KafkaException(refusals[0][1])
+            letters.extend(self._refused_letters(positions, messages, refusals))
         if self._dead_letters is not None and (letters or stored_letters):
-            self._dead_letters.write_messages([*(letters or []), *stored_letters])
+            out = [*(letters or []), *stored_letters]
+            self._dead_letters.drop(out, self._dead_letters.write_messages(out))
+
+    def _refused_letters(
+        self, positions: list[EnrichedPosition], messages: list[KeyValue], refusals: list[Refusal]
+    ) -> list[KeyValue]:
+        """Dead letters of the positions whose enriched messages the broker refused (their rows
+        are stored)."""
+        by_value: dict[bytes, EnrichedPosition] = {}
+        for position in positions:
+            try:
+                by_value.setdefault(position.to_bytes(), position)
+            except Exception:  # it was dead-lettered when it was encoded
+                continue
+        letters: list[KeyValue] = []
+        for index, error in refusals:
+            position = by_value[messages[index][1]]
+            too_large = error.code() in TOO_LARGE_ERRORS
+            letters.append(refused_letter(position, error.name(), too_large, self._raw_topic))
+        return letters
 
     def close(self) -> None:
         self._store.close()

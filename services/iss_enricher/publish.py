@@ -5,11 +5,17 @@ acknowledged every message, so recovery's at-least-once promise holds for these 
 While the broker is away, the writer waits (message.timeout.ms = 0: no expiry) and the dataflow
 stalls instead of losing messages. It waits in short flushes, so that the main thread gets back
 to Python often enough for a stop signal to be handled (`iss_enricher.stopping`).
+
+A message refused for something of its own (too large for the topic, a record the broker
+calls invalid) cannot stall a batch: it is sent again on its own, so that a batch the broker
+refused as a whole loses none of the messages that fit, and the writer returns what is still
+refused for the caller to dead-letter. Any other refusal raises `DeliveryError`.
 """
 
 from __future__ import annotations
 
 import logging
+from operator import itemgetter
 from typing import Any
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
@@ -25,6 +31,21 @@ KeyValue = tuple[bytes | None, bytes]
 
 class DeliveryError(RuntimeError):
     """The broker refused a message for a reason that waiting does not fix."""
+
+
+RECORD_ERRORS = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,
+        KafkaError.INVALID_MSG,
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.INVALID_RECORD,
+        KafkaError.RECORD_LIST_TOO_LARGE,
+    }
+)
+"""Refusals caused by the message (or by the batch it was sent in), not by the broker or topic."""
+
+Refusal = tuple[int, KafkaError]
+"""The index of a message in the list handed to `write_messages`, and why it was refused."""
 
 
 def producer_config(
@@ -67,38 +88,84 @@ class TopicWriter(StatelessSinkPartition[KeyValue]):
     def __init__(self, producer: Producer, topic: str) -> None:
         self._producer = producer
         self._topic = topic
-        self._errors: list[KafkaError] = []
+        self._errors: list[tuple[KafkaError, bytes | None]] = []
 
-    def _delivered(self, err: KafkaError | None, _msg: Message) -> None:
+    def _delivered(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
-            self._errors.append(err)
+            self._errors.append((err, msg.value()))
 
     def write_batch(self, items: list[KeyValue]) -> None:
-        self.write_messages(items)
+        self.drop(items, self.write_messages(items))
 
-    def write_messages(self, items: list[KeyValue]) -> None:
-        """Send the messages; return once the broker has acknowledged every one of them."""
+    def drop(self, items: list[KeyValue], refusals: list[Refusal]) -> None:
+        """Log the messages the broker refused, which are given up (a dead letter's original
+        is still on its own topic)."""
+        for index, error in refusals:
+            logger.error(
+                "a message of %d bytes to %s was refused (%s) and is dropped",
+                len(items[index][1]),
+                self._topic,
+                error.name(),
+            )
+
+    def write_messages(self, items: list[KeyValue]) -> list[Refusal]:
+        """Send the messages; return once the broker has acknowledged every one of them, or
+        refused it for a reason of its own (`RECORD_ERRORS`): those are returned, in order."""
         if not items:
-            return
+            return []
+        refused = self._send(items)
+        if not refused:
+            return []
+        # A refused batch may hold messages that fit: each is tried again on its own.
+        return [(index, error) for index, _ in refused for _, error in self._send([items[index]])]
+
+    def _send(self, items: list[KeyValue]) -> list[Refusal]:
         pending: list[dict[str, Any]] = [{"key": key, "value": value} for key, value in items]
+        positions: range | list[int] = range(len(pending))
+        refusals: list[Refusal] = []
         while pending:
             # One call queues the whole list; what does not fit is marked "Queue full" (always
             # a tail: the queue fills in order) and retried once the queue drained a little.
             queued = self._producer.produce_batch(self._topic, pending, on_delivery=self._delivered)
             if queued == len(pending):
                 break
-            refused = [message for message in pending if "_error" in message]
-            for message in refused:
-                error: KafkaError = message.pop("_error")
-                if error.code() != KafkaError._QUEUE_FULL:
+            retry: list[dict[str, Any]] = []
+            retry_positions: list[int] = []
+            for message, index in zip(pending, positions, strict=True):
+                error: KafkaError | None = message.pop("_error", None)
+                if error is None:
+                    continue
+                if error.code() == KafkaError._QUEUE_FULL:
+                    retry.append(message)
+                    retry_positions.append(index)
+                elif error.code() in RECORD_ERRORS:
+                    refusals.append((index, error))
+                else:
                     raise KafkaException(error)
-            self._producer.poll(0.05)
-            pending = refused
+            if retry:
+                self._producer.poll(0.05)
+            pending, positions = retry, retry_positions
         flush_all(self._producer)
         kafka_clients.log_gate()[1].reachable()
         if self._errors:
-            errors, self._errors = self._errors, []
-            raise DeliveryError(f"{len(errors)} message(s) to {self._topic} failed: {errors[0]}")
+            refusals.extend(self._delivery_refusals(items))
+        return sorted(refusals, key=itemgetter(0))
+
+    def _delivery_refusals(self, items: list[KeyValue]) -> list[Refusal]:
+        errors, self._errors = self._errors, []
+        other = [error for error, _ in errors if error.code() not in RECORD_ERRORS]
+        if other:
+            raise DeliveryError(f"{len(errors)} message(s) to {self._topic} failed: {other[0]}")
+        # Only on this rare path: find each refused message's index by its value.
+        where: dict[bytes, list[int]] = {}
+        for index in range(len(items) - 1, -1, -1):
+            where.setdefault(items[index][1], []).append(index)
+        refusals: list[Refusal] = []
+        for error, value in errors:
+            found = where.get(value or b"")
+            if found:
+                refusals.append((found.pop(), error))
+        return refusals
 
     def close(self) -> None:
         flush_all(self._producer)

@@ -80,7 +80,7 @@ class EnricherSettings(BaseSettings):
 
     stop_grace_seconds: float = Field(25.0, gt=0)
     """After a stop signal, exit (status 1) if the drain has not finished within this long, as
-    during an outage; below the chart's 30 s termination grace period."""
+    during an outage; the chart sets it 3 s under the pod's termination grace period."""
 
     process_id: int | None = Field(None, ge=0)
     """This process's index in `addresses` (the `-i` flag)."""

@@ -255,6 +255,16 @@ def test_enricher_keeps_recovery_state_on_a_claim_per_process(defaults: Rendered
     assert env_of(container)["ISS_ENRICHER_RECOVERY_DIRECTORY"] == mount["mountPath"]
 
 
+def test_a_stopping_enricher_gives_up_its_drain_before_the_kubelet_kills_it(
+    controlplane: ControlPlane,
+) -> None:
+    for grace, stop_grace in (("15", "12"), ("60", "57"), ("2", "1")):
+        rendered = render(controlplane, sets={"enricher.terminationGracePeriodSeconds": grace})
+        enricher = rendered.component("StatefulSet", "enricher")
+        assert pod_spec(enricher)["terminationGracePeriodSeconds"] == int(grace)
+        assert env_of(main_container(enricher))["ISS_ENRICHER_STOP_GRACE_SECONDS"] == stop_grace
+
+
 def test_recovery_can_be_switched_off(controlplane: ControlPlane) -> None:
     rendered = render(controlplane, sets={"enricher.recovery.enabled": "false"})
     enricher = rendered.component("StatefulSet", "enricher")

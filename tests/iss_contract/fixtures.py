@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iss_contract.deadletter import Reason
+from iss_contract.limits import MAX_MESSAGE_BYTES
 
 STORED = "stored"
 
@@ -81,9 +82,20 @@ def poison_pills(**base: Any) -> list[Pill]:
             doc(latitude=[1] * 10_000),
             Reason.TOO_COMPLEX,
         ),
+        Pill(
+            "a flat record with 3,000 extra members",
+            doc(**{f"extra_{i}": i for i in range(3_000)}),
+            Reason.TOO_COMPLEX,
+        ),
         Pill("a valid 999,900-byte record", doc(name="N" * 999_600), Reason.TOO_LARGE),
         Pill("a name of 300 characters", doc(name="N" * 300), Reason.OUT_OF_RANGE),
         Pill("a key that is not the norad_id", doc(), Reason.KEY_MISMATCH, key=b"99999"),
+        Pill(
+            "a key that fills the topic's limit",
+            doc(),
+            Reason.KEY_MISMATCH,
+            key=b"7" * (MAX_MESSAGE_BYTES - len(doc()) - 256),
+        ),
         Pill("an event_time in 1900", doc(event_time="1900-01-01T00:00:00Z"), Reason.OLD_TIMESTAMP),
         Pill("an altitude of -10 km", doc(altitude_km=-10.0), Reason.OUT_OF_RANGE),
         Pill("an altitude of 0 km", doc(altitude_km=0.0), Reason.OUT_OF_RANGE),

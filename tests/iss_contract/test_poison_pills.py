@@ -12,7 +12,11 @@ from datetime import UTC, datetime
 import pytest
 
 from iss_contract.deadletter import DeadLetter, Reason
-from iss_contract.limits import DEADLETTER_ORIGINAL_BYTES, MAX_RECORD_BYTES, MAX_VALUE_BYTES
+from iss_contract.limits import (
+    DEADLETTER_ORIGINAL_BYTES,
+    MAX_RECORD_BYTES,
+    MAX_VALUE_BYTES,
+)
 from iss_contract.validate import Rejected, check_structure, parse_raw
 from tests.iss_contract.fixtures import STORED, Pill, poison_pills
 
@@ -45,8 +49,9 @@ def test_each_dead_letter_fits_the_topic_and_never_repeats_the_value(pill: Pill)
         )
     else:
         return
-    encoded = letter.to_bytes()
+    key, encoded = letter.message()
     assert len(encoded) <= MAX_VALUE_BYTES
+    assert len(key or b"") + len(encoded) <= MAX_VALUE_BYTES
     document = json.loads(encoded)
     assert len(document["detail"]) <= 300
     assert document["value_bytes"] == len(pill.value)

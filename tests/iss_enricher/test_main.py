@@ -96,7 +96,9 @@ class Pipeline:
             )
 
     def produce(self, values: list[tuple[bytes | None, bytes]]) -> None:
-        producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 5})
+        # The client's limit above the topic's, so that the broker is what refuses a record.
+        config = {"bootstrap.servers": self.bootstrap, "linger.ms": 5, "message.max.bytes": 4 << 20}
+        producer = Producer(config)
         for key, value in values:
             producer.produce(self.raw, key=key, value=value)
             producer.poll(0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +67,31 @@ def test_a_publishing_failure_surfaces_only_after_the_batch_is_committed(
         writer.write_batch([batch])
     assert count(pg_dsn) == 5
     writer.close()
+
+
+def test_a_message_the_broker_refuses_is_dead_lettered_and_the_rest_of_its_batch_published(
+    pg_dsn: str, kafka: Kafka, make_topic: Callable[..., str]
+) -> None:
+    # A topic whose limit is below the enricher's: the broker, not the client, refuses the batch
+    # holding the large message, and every message that fits must still be published.
+    migrate(pg_dsn)
+    topic, letters = make_topic(config={"max.message.bytes": "4096"}), make_topic()
+    output = PositionsOutput(
+        pg_dsn, FAST, kafka.bootstrap, topic, deadletter_topic=letters, raw_topic="raw"
+    )
+    writer = output.build("positions-out", 0, 1)
+    batch = [enriched(s) for s in range(20)]
+    incompressible = base64.b64encode(random.Random(7).randbytes(9_000)).decode()
+    batch[7] = replace(batch[7], raw=replace(batch[7].raw, name=incompressible))
+    writer.write_batch([batch])
+    writer.close()
+    assert count(pg_dsn) == 20  # every row is stored
+    published = [json.loads(m.value())["sequence"] for m in read_topic(kafka.bootstrap, topic)]
+    assert published == [s for s in range(20) if s != 7]
+    (letter,) = [json.loads(m.value()) for m in read_topic(kafka.bootstrap, letters)]
+    assert letter["reason"] == "enriched_too_large"
+    assert "broker refused" in letter["detail"]
+    assert "the row is stored" in letter["detail"]
 
 
 def test_an_empty_batch_touches_neither_the_database_nor_the_broker(
