@@ -80,6 +80,29 @@ def test_two_clients_receive_the_same_messages(kafka: Any, make_topic: Any) -> N
     assert first == second == [0, 1, 2, 3, 4]
 
 
+def test_positions_published_again_after_an_enricher_restart_reach_a_browser_once(
+    kafka: Any, make_topic: Any
+) -> None:
+    topic = make_topic()
+
+    async def scenario() -> list[int]:
+        async with (
+            gateway(kafka.bootstrap, topic) as base,
+            aiohttp.ClientSession() as http,
+            http.ws_connect(base + "/ws") as ws,
+        ):
+            await history_sequences(ws)
+            one, two, three = (enriched_value(n) for n in (1, 2, 3))
+            # What the topic holds after a restart: the tail since the snapshot, once more.
+            await asyncio.to_thread(produce, kafka.bootstrap, topic, [one, two, one, two, three])
+            seen = [(await next_position(ws))["sequence"] for _ in range(3)]
+            with pytest.raises(asyncio.TimeoutError):
+                await next_position(ws, timeout=1.0)
+            return seen
+
+    assert asyncio.run(scenario()) == [1, 2, 3]
+
+
 def test_two_gateway_replicas_each_receive_every_message(kafka: Any, make_topic: Any) -> None:
     topic = make_topic(partitions=3)
 
