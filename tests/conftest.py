@@ -27,6 +27,27 @@ if TYPE_CHECKING:
     from iss_devstack.docker import Docker
 
 
+PLATFORM_DIRECTORIES = ("iss_operator", "charts", "iss_dashboards", "iss_devstack", "images", "e2e")
+"""Tests of what runs the services (operator, chart, dashboards, devstack): `make test` runs
+them as a stream of their own beside the services' tests (`iss_devstack.testrun`)."""
+
+STREAM_MARKERS = ("docker", "node", "soak")
+"""Markers that already give a test its own stream."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `platform` the tests under `PLATFORM_DIRECTORIES` that no other stream takes, before
+    `-m` selects (hence `tryfirst`)."""
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts
+        if parts[0] in PLATFORM_DIRECTORIES and not any(
+            item.get_closest_marker(name) for name in STREAM_MARKERS
+        ):
+            item.add_marker(pytest.mark.platform)
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 

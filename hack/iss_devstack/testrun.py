@@ -1,13 +1,15 @@
-"""`make test`: the full suite as three pytest processes at once.
+"""`make test`: the full suite as four pytest processes at once.
 
 Most of the suite's time is spent waiting (for outages to last, cooldowns to pass, pods to
-roll), so three streams share the two cores well:
+roll, processes to start), so four streams share the two cores well:
 
 - `machine`: the tests that own this machine's Docker engine and node address (markers
   `docker` and `node`); only one process may hold them at a time;
 - `soak`: the operator's outage and flapping tests (marker `soak`), which sleep through
   minutes of outages on a control plane of their own;
-- `main`: everything else.
+- `platform`: the other tests of the operator, the chart, the dashboards and the devstack
+  (marker `platform`, set by directory in `tests/conftest.py`);
+- `main`: everything else, the services' tests.
 
 Each stream starts its own services on free ports and writes its own log. A stream's log is
 printed when it ends; the last line sums up every stream, in pytest's words.
@@ -43,7 +45,8 @@ class Stream:
 STREAMS = (
     Stream("machine", "docker or node"),
     Stream("soak", "soak"),
-    Stream("main", "not (docker or node or soak)"),
+    Stream("platform", "platform"),
+    Stream("main", "not (docker or node or soak or platform)"),
 )
 
 
@@ -141,7 +144,7 @@ def run(extra: Sequence[str], log_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m iss_devstack.testrun",
-        description="Run the full suite as three pytest processes at once; extra arguments "
+        description="Run the full suite as four pytest processes at once; extra arguments "
         "go to each pytest (e.g. -x, -k NAME).",
     )
     _, extra = parser.parse_known_args(argv)

@@ -168,10 +168,15 @@ class Leadership:
                 if self._last_error is not None:
                     logger.warning("the lease %s can be read again", self.name)
                 self._last_error = None
+                self.health.refusal(HEALTH_KEY, None)
             except KubeError as exc:
                 if str(exc.reason) != self._last_error:
                     logger.warning("lease %s: %s", self.name, exc)
                 self._last_error = str(exc.reason)
+                if exc.status in (401, 403):
+                    # Refused for good, no replica would ever act: /healthz says so.
+                    advice = "the operator's Role needs get, create and update on leases"
+                    self.health.refusal(HEALTH_KEY, f"{exc} ({advice})")
             except Exception:
                 logger.exception("lease %s: unexpected error", self.name)
             self.health.beat(HEALTH_KEY, 3 * self.retry + 2 * self.kube_timeout)

@@ -100,12 +100,13 @@ def _wall(text: str) -> float:
 
 
 def _serving(stack: Stack) -> float:
-    """The moment the control plane answers a read from etcd again (monotonic clock)."""
+    """The moment the control plane answers reads from etcd again (monotonic clock), of every
+    kind the operator needs: its Pipeline, its Lease and the Deployment it restarts. After an
+    etcd outage the API server reconnects each kind's storage on its own, seconds apart."""
+    needed = (f"pipeline/{stack.pipeline}", "lease/iss-operator", "deployment/iss-enricher")
     wait_until(
         lambda: (
-            stack.cluster.kubectl(
-                "get", "pipeline", stack.pipeline, "--request-timeout=2s", check=False
-            ).returncode
+            stack.cluster.kubectl("get", *needed, "--request-timeout=2s", check=False).returncode
             == 0
         ),
         timeout=120,

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.controlplane
 RBAC = Path(__file__).parents[2] / "k8s" / "operator-rbac.yaml"
 
 
-def _rbac_for(namespace: str, watch: bool = True) -> str:
+def _rbac_for(namespace: str, watch: bool = True, leases: bool = True) -> str:
     documents = list(yaml.safe_load_all(RBAC.read_text()))
     for document in documents:
         document["metadata"]["namespace"] = namespace
@@ -36,13 +36,19 @@ def _rbac_for(namespace: str, watch: bool = True) -> str:
         for rule in document.get("rules", []):
             if not watch and rule["resources"] == ["pipelines"]:
                 rule["verbs"].remove("watch")
+        if not leases and "rules" in document:
+            document["rules"] = [r for r in document["rules"] if r["resources"] != ["leases"]]
     return yaml.safe_dump_all(documents)
 
 
 def _service_account_kubeconfig(
-    cluster: Cluster, controlplane: ControlPlane, tmp_path: Path, watch: bool = True
+    cluster: Cluster,
+    controlplane: ControlPlane,
+    tmp_path: Path,
+    watch: bool = True,
+    leases: bool = True,
 ) -> Path:
-    cluster.kubectl("apply", "-f", "-", input=_rbac_for(cluster.namespace, watch))
+    cluster.kubectl("apply", "-f", "-", input=_rbac_for(cluster.namespace, watch, leases))
     token = cluster.kubectl("create", "token", "iss-operator", "--duration=1h").stdout.strip()
     admin = yaml.safe_load(controlplane.kubeconfig.read_text())
     admin["users"] = [{"name": "iss-operator", "user": {"token": token}}]
@@ -185,3 +191,42 @@ def test_operator_whose_watch_stream_fails_reports_unhealthy_and_exits_non_zero(
                 '{"metadata":{"finalizers":null}}',
                 check=False,
             )
+
+
+def test_an_operator_refused_its_lease_reports_unhealthy_instead_of_standing_by_forever(
+    cluster: Cluster, controlplane: ControlPlane, tmp_path: Path
+) -> None:
+    """A Role without leases: no replica could ever act, so /healthz says why and, outside a
+    pod, the process exits with status 3."""
+    kubeconfig = _service_account_kubeconfig(cluster, controlplane, tmp_path, leases=False)
+    assert not _can(cluster, kubeconfig, "create", "leases.coordination.k8s.io")
+    process = OperatorProcess(
+        controlplane,
+        cluster.namespace,
+        tmp_path / "operator.log",
+        KUBECONFIG=str(kubeconfig),
+        ISS_OPERATOR_STANDALONE="false",
+        ISS_OPERATOR_WATCH_AUDIT_SECONDS="2",
+    ).start()
+    try:
+        url = f"http://127.0.0.1:{process.liveness_port}/healthz"
+
+        def unhealthy() -> dict[str, object] | None:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+            except urllib.error.HTTPError as error:
+                body: dict[str, object] = json.load(error)
+                return body if error.code == 500 else None
+            except OSError:
+                return None
+            return None
+
+        report = wait_until(unhealthy, timeout=60, what="/healthz to answer 500")
+        problems = str(report["problems"])
+        assert "leader-election: refused" in problems
+        assert "needs get, create and update on leases" in problems
+        assert process.process is not None
+        assert process.process.wait(timeout=30) == 3
+    finally:
+        process.stop()
+        sys.stderr.write(f"--- operator log ---\n{process.log()[-4000:]}\n")
