@@ -254,6 +254,7 @@ class CheckLoop:
                     spec
                 )
                 delay = min(interval, 1.0)
+                progressed = True
                 if runtime.leading:
                     started = runtime.clock()
                     try:
@@ -263,9 +264,13 @@ class CheckLoop:
                             break
                         raise
                     except Exception:
+                        # Outages and refusals are handled inside the round: what raises here
+                        # is a defect, and a loop that raises every time is not alive.
                         logger.exception("check of %s failed; next in %gs", self.pipeline, interval)
                         delay = interval
-                runtime.health.beat(self.key, max_age)
+                        progressed = False
+                if progressed or self.key not in runtime.health.beats:
+                    runtime.health.beat(self.key, max_age)  # the first beat starts the clock
                 await self.stopped.wait(max(delay, 0.0))
         finally:
             runtime.loops.discard(self.key)

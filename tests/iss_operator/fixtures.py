@@ -293,7 +293,16 @@ class Cluster:
 class OperatorProcess:
     """The real ``iss-operator`` console script, scoped to one namespace."""
 
-    def __init__(self, controlplane: ControlPlane, namespace: str, log: Path, **env: str) -> None:
+    def __init__(
+        self,
+        controlplane: ControlPlane,
+        namespace: str,
+        log: Path,
+        *,
+        command: list[str] | None = None,
+        **env: str,
+    ) -> None:
+        self.command = command or [str(Path(sys.executable).parent / "iss-operator")]
         self.metrics_port = free_port()
         self.liveness_port = free_port()
         self.log_path = log
@@ -310,10 +319,9 @@ class OperatorProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> OperatorProcess:
-        script = Path(sys.executable).parent / "iss-operator"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(script)], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         return self
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
+import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from iss_devstack.controlplane import ControlPlane
 from tests.iss_operator.fixtures import (
     Cluster,
     OperatorProcess,
@@ -447,3 +451,68 @@ def test_an_implausible_age_from_prometheus_is_unknown_and_restarts_nothing(
     assert "ImplausibleValue" in status["message"]
     _settle(3)
     assert cluster.restarted_at("iss-enricher") is None
+
+
+RAISING_ROUND = """
+import iss_operator.handlers as handlers
+from iss_operator.__main__ import main
+
+
+async def round_with_a_defect(self, now):
+    raise RuntimeError("a defect that raises in every round")
+
+
+handlers.CheckLoop.round = round_with_a_defect
+main([])
+"""
+
+
+def test_a_check_loop_that_raises_in_every_round_fails_liveness_and_the_process_exits(
+    cluster: Cluster,
+    controlplane: ControlPlane,
+    metrics: tuple[PipelineMetrics, str],
+    prometheus: Prometheus,
+    tmp_path: Path,
+) -> None:
+    """A round that raises is logged and retried; one that raises every time is not alive."""
+    _, job = metrics
+    process = OperatorProcess(
+        controlplane,
+        cluster.namespace,
+        tmp_path / "operator.log",
+        command=[sys.executable, "-c", RAISING_ROUND],
+        ISS_OPERATOR_LIVENESS_MISSED_CHECKS="1",
+        ISS_OPERATOR_KUBE_TIMEOUT_SECONDS="1",
+    ).start()
+    url = f"http://127.0.0.1:{process.liveness_port}/healthz"
+
+    def unhealthy() -> dict[str, object] | None:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+        except urllib.error.HTTPError as error:
+            body: dict[str, object] = json.load(error)
+            return body if error.code == 500 else None
+        except OSError:
+            return None
+        return None
+
+    try:
+        name = cluster.apply_pipeline(pipeline_manifest("defect", prometheus.url, job))
+        wait_until(lambda: f"check of {cluster.namespace}/{name} failed" in process.log())
+        report = wait_until(unhealthy, timeout=60, what="/healthz to answer 500")
+        assert "no progress for" in str(report["problems"])
+        assert process.process is not None
+        assert process.process.wait(timeout=30) == 3
+    finally:
+        process.stop()
+        sys.stderr.write(f"--- operator log ---\n{process.log()[-3000:]}\n")
+        for pipeline in cluster.pipelines:  # nothing is left to take the finalizer off
+            cluster.kubectl(
+                "patch",
+                "pipeline",
+                pipeline,
+                "--type=merge",
+                "-p",
+                '{"metadata":{"finalizers":null}}',
+                check=False,
+            )
