@@ -122,6 +122,20 @@ def test_only_the_producer_and_alertmanager_reach_outside_the_cluster(secure: Re
     assert outside == {"iss-iss-tracker-producer-paths", "iss-iss-tracker-alertmanager-paths"}
 
 
+def test_alertmanager_may_reach_the_port_of_every_webhook_it_is_configured_with(
+    secure: Rendered,
+) -> None:
+    def egress_ports(rendered: Rendered) -> set[int]:
+        spec = policies(rendered)["iss-iss-tracker-alertmanager-paths"]
+        return {p["port"] for rule in spec["egress"] for p in rule["ports"]}
+
+    # ci/secure-values.yaml sends to http://on-call.ops.svc:8080/alerts.
+    assert egress_ports(secure) == {443, 8080}
+    url = {"alertmanager.config.receivers[0].webhook_configs[0].url": "http://hooks.ops.svc/a"}
+    plain = helm_template(values_files=[SECURE], sets=url)
+    assert egress_ports(plain) == {443, 80}
+
+
 def test_the_kafka_listener_admits_the_chart_clients_only(secure: Rendered) -> None:
     (listener,) = secure.of_kind("Kafka")[0]["spec"]["kafka"]["listeners"]
 
@@ -155,6 +169,14 @@ def test_replicated_components_get_a_budget_of_one_and_spread_over_nodes(
         (spread,) = pod_spec(workload)["topologySpreadConstraints"]
         assert spread["whenUnsatisfiable"] == "DoNotSchedule"
         assert spread["labelSelector"] == workload["spec"]["selector"]
+    operator = next(
+        w
+        for w in workloads(secure)
+        if w["metadata"]["labels"]["app.kubernetes.io/component"] == "operator"
+    )
+    assert budgets["operator"]["spec"]["minAvailable"] == 1
+    (spread,) = pod_spec(operator)["topologySpreadConstraints"]
+    assert spread["labelSelector"] == operator["spec"]["selector"]
     kafka = secure.of_kind("Kafka")[0]["spec"]["kafka"]["template"]["pod"]
     assert kafka["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
 
