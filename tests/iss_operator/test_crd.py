@@ -57,6 +57,11 @@ INVALID = {
         lambda s: s["prometheus"].update(url=f"http://{'a' * 300}:9090"),
         "url",
     ),
+    "port 0": (lambda s: s["prometheus"].update(url="http://prometheus:0"), "port must be 1 to"),
+    "port 65536": (
+        lambda s: s["prometheus"].update(url="http://prometheus:65536"),
+        "port must be 1 to 65535",
+    ),
     "credentials in the URL": (
         lambda s: s["prometheus"].update(url="http://user:pw@prometheus:9090"),
         "url",
@@ -112,6 +117,7 @@ def test_kubectl_finds_pipelines_by_short_name_and_category(cluster: Cluster) ->
         "https://prometheus.example.org/prefix",
         "http://127.0.0.1:9090",
         "http://[::1]:9090",
+        "http://prometheus:65535/",
     ],
 )
 def test_api_server_accepts_every_url_the_operator_can_use(cluster: Cluster, url: str) -> None:
