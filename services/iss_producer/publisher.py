@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from iss_contract.limits import MAX_MESSAGE_BYTES
 from iss_contract.raw import RawPosition
 from iss_producer.metrics import Health, ProducerMetrics
 from iss_producer.settings import ProducerSettings
+from iss_runtime.kafka_access import Problem, Reminder, login_problem, topic_problem
 from iss_runtime.kafka_logs import CLIENT_PROPERTIES, kafka_logger
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,12 @@ class Publisher:
         self.fatal: KafkaError | None = None
         self._last_ack_wall = 0.0
         self._reported_acks = 0
+        self._username = settings.kafka_username
+        # A refused login or a denied topic lasts: said when it starts, then once a minute.
+        self._login_reminder = Reminder()
+        self._delivery_reminder = Reminder()
+        self._failed_unsaid = 0
+        self._troubled = False
         config = kafka_config(settings)
         config["error_cb"] = self._on_error
         config["on_delivery"] = self._on_delivery
@@ -101,7 +108,7 @@ class Publisher:
         for key, value in messages:
             try:
                 produce(topic, value, key)
-            except BufferError:
+            except (BufferError, KafkaException):
                 self._produce(key, value)  # counts itself
                 continue
             sent += 1
@@ -117,6 +124,12 @@ class Publisher:
                 self.backpressure_waits += 1
                 self._producer.poll(0.05)
                 continue
+            except KafkaException as exc:
+                # Refused before it was queued (a topic the ACLs deny, one the client knows
+                # is missing): a failed message like an undelivered one, never a crash.
+                self.sent += 1
+                self._failed(exc.args[0], self.topic)
+                return
             self.sent += 1
             return
 
@@ -147,15 +160,35 @@ class Publisher:
             self.acknowledged += 1
             self.last_ack_monotonic = time.monotonic()
             self._last_ack_wall = self._clock()
+            if self._troubled:  # the problem is over: the next one is said at once
+                self._troubled = False
+                self._failed_unsaid = 0
+                self._delivery_reminder.due(None)
+                self._login_reminder.due(None)
             return
+        self._failed(err, msg.topic() or self.topic)
+
+    def _failed(self, err: KafkaError, topic: str) -> None:
         self.failed += 1
+        self._failed_unsaid += 1
+        self._troubled = True
         self._metrics.delivery_failures.inc()
-        log.error("delivery failed: %s (key=%r, topic=%s)", err.str(), msg.key(), msg.topic())
+        problem = topic_problem(topic, err, self._username, "write") or Problem(
+            f"delivery:{err.code()}", f"delivery to {topic} failed: {err.str()}"
+        )
+        if self._delivery_reminder.due(problem):
+            log.error("%s (%d message(s) not delivered)", problem.message, self._failed_unsaid)
+            self._failed_unsaid = 0
 
     def _on_error(self, err: KafkaError) -> None:
+        refused = login_problem([err], self._username)
         if err.fatal():
             self.fatal = err
             log.critical("fatal Kafka client error: %s", err.str())
+        elif refused is not None:
+            self._troubled = True
+            if self._login_reminder.due(refused):
+                log.error("%s", refused.message)
         elif err.code() in _CONNECTION_ERRORS:
             # The log gate reports the outage once (and its end); one line per attempt is noise.
             log.debug("Kafka connection error: %s", err.str())

@@ -7,12 +7,14 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -682,6 +684,20 @@ def test_two_processes_share_the_partitions_and_store_every_row(
     assert pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL") == [(6,)]
 
 
+def committed_epoch(stores: list[Path]) -> int:
+    """The oldest epoch committed over the recovery partitions in `stores` (Bytewax's
+    `commits` table; a store may hold none), 0 while any has none; a resume starts after it."""
+    epochs = []
+    for part in (part for store in stores for part in store.glob("part-*.sqlite3")):
+        try:
+            with closing(sqlite3.connect(f"file:{part}?mode=ro", uri=True, timeout=1)) as db:
+                (epoch,) = db.execute("SELECT max(commit_epoch) FROM commits").fetchone()
+        except sqlite3.Error:  # being written this very moment: ask again
+            return 0
+        epochs.append(epoch or 0)
+    return min(epochs, default=0)
+
+
 def test_two_killed_processes_resume_from_their_recovery_stores_without_losing_rows(
     pipeline: Pipeline, make_topic: Callable[..., str], tmp_path: Path
 ) -> None:
@@ -707,6 +723,13 @@ def test_two_killed_processes_resume_from_their_recovery_stores_without_losing_r
     processes = start_both()
     try:
         pipeline.wait_for_rows(600, 60, lambda: all(p.poll() is None for p in processes))
+        # A snapshot past the first epoch, so that there is one to resume from
+        # (under load the first epochs of a two-process cluster can take seconds to commit).
+        deadline = time.monotonic() + 30
+        stores = [tmp_path / f"recovery-{i}" for i in range(2)]
+        while committed_epoch(stores) < 2:
+            assert time.monotonic() < deadline, "no snapshot was committed"
+            time.sleep(0.1)
         for process in processes:
             process.send_signal(signal.SIGKILL)
         for process in processes:

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 from confluent_kafka import Consumer, Message
+
+COMMAND = str(Path(sys.executable).with_name("iss-producer"))
+"""The `iss-producer` console script of this environment."""
+
+
+def environment(**values: str) -> dict[str, str]:
+    """This process's environment without any ISS_PRODUCER_ setting, plus `values` as settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISS_PRODUCER_")}
+    env.update({f"ISS_PRODUCER_{k.upper()}": v for k, v in values.items()})
+    return env
 
 
 @dataclass

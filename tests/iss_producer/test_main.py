@@ -1,11 +1,9 @@
 """The `iss-producer` command as a real subprocess."""
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -13,22 +11,16 @@ from pathlib import Path
 import pytest
 
 from tests.iss_producer.fixtures import (
+    COMMAND,
     KafkaService,
     MakeTopic,
     Reply,
     ScriptedServer,
     consume_all,
     decoded,
+    environment,
     wheretheiss_body,
 )
-
-COMMAND = str(Path(sys.executable).with_name("iss-producer"))
-
-
-def environment(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ISS_PRODUCER_")}
-    env.update({f"ISS_PRODUCER_{k.upper()}": v for k, v in values.items()})
-    return env
 
 
 def metrics_base(process: subprocess.Popen[str]) -> str:
