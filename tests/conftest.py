@@ -18,6 +18,7 @@ from iss_devstack.kafka import Kafka
 from iss_devstack.postgres import Postgres
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
+from iss_devstack.testrun import STREAMS, stream_of
 from tests.kafka_security import secure_kafka
 
 __all__ = ["secure_kafka"]
@@ -27,25 +28,20 @@ if TYPE_CHECKING:
     from iss_devstack.docker import Docker
 
 
-PLATFORM_DIRECTORIES = ("iss_operator", "charts", "iss_dashboards", "iss_devstack", "images", "e2e")
-"""Tests of what runs the services (operator, chart, dashboards, devstack): `make test` runs
-them as a stream of their own beside the services' tests (`iss_devstack.testrun`)."""
-
-STREAM_MARKERS = ("docker", "node", "soak")
-"""Markers that already give a test its own stream."""
+def pytest_configure(config: pytest.Config) -> None:
+    for stream in STREAMS:
+        config.addinivalue_line("markers", f"{stream.markers}: set by tests/conftest.py")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `platform` the tests under `PLATFORM_DIRECTORIES` that no other stream takes, before
+    """Mark each test with its `make test` stream (`iss_devstack.testrun.stream_of`), before
     `-m` selects (hence `tryfirst`)."""
     here = Path(__file__).parent
     for item in items:
         parts = item.path.relative_to(here).parts
-        if parts[0] in PLATFORM_DIRECTORIES and not any(
-            item.get_closest_marker(name) for name in STREAM_MARKERS
-        ):
-            item.add_marker(pytest.mark.platform)
+        stream = stream_of(parts, (mark.name for mark in item.iter_markers()))
+        item.add_marker(f"stream_{stream}")
 
 
 def unique(prefix: str) -> str:

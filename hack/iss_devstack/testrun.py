@@ -1,18 +1,19 @@
-"""`make test`: the full suite as four pytest processes at once.
+"""`make test`: the full suite as five pytest processes at once.
 
 Most of the suite's time is spent waiting (for outages to last, cooldowns to pass, pods to
-roll, processes to start), so four streams share the two cores well:
+roll, processes to start), so five streams share the two cores well. `stream_of` puts every
+test in exactly one of them (tests/conftest.py marks each test `stream_<name>` with it):
 
 - `machine`: the tests that own this machine's Docker engine and node address (markers
   `docker` and `node`); only one process may hold them at a time;
-- `soak`: the operator's outage and flapping tests (marker `soak`), which sleep through
-  minutes of outages on a control plane of their own;
-- `platform`: the other tests of the operator, the chart, the dashboards and the devstack
-  (marker `platform`, set by directory in `tests/conftest.py`);
+- `outages`: the operator's API-server and etcd outages (tests/iss_operator/test_outages.py,
+  marker `soak`), minutes of waiting on a control plane of their own;
+- `platform`: the other tests of the operator and of the chart;
+- `tooling`: the devstack's and the dashboards' tests, and the other `soak` test (three
+  minutes of flapping metrics);
 - `main`: everything else, the services' tests.
 
-Each stream starts its own services on free ports and writes its own log. A stream's log is
-printed when it ends; the last line sums up every stream, in pytest's words.
+A stream's log is printed when it ends; the last line sums up every stream, in pytest's words.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -39,15 +40,30 @@ NO_TESTS_COLLECTED = 5
 @dataclass(frozen=True)
 class Stream:
     name: str
-    markers: str
+
+    @property
+    def markers(self) -> str:
+        return f"stream_{self.name}"
 
 
-STREAMS = (
-    Stream("machine", "docker or node"),
-    Stream("soak", "soak"),
-    Stream("platform", "platform"),
-    Stream("main", "not (docker or node or soak or platform)"),
-)
+STREAMS = tuple(Stream(name) for name in ("machine", "outages", "platform", "tooling", "main"))
+
+PLATFORM_DIRECTORIES = frozenset({"iss_operator", "charts"})
+TOOLING_DIRECTORIES = frozenset({"iss_devstack", "iss_dashboards"})
+
+
+def stream_of(parts: Sequence[str], markers: Iterable[str]) -> str:
+    """The stream of a test, from its file's path below tests/ and its markers."""
+    marked = set(markers)
+    if marked & {"docker", "node"}:
+        return "machine"
+    if "soak" in marked:
+        return "outages" if parts[-1] == "test_outages.py" else "tooling"
+    if parts[0] in PLATFORM_DIRECTORIES:
+        return "platform"
+    if parts[0] in TOOLING_DIRECTORIES:
+        return "tooling"
+    return "main"
 
 
 @dataclass
@@ -144,7 +160,7 @@ def run(extra: Sequence[str], log_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m iss_devstack.testrun",
-        description="Run the full suite as four pytest processes at once; extra arguments "
+        description="Run the full suite as five pytest processes at once; extra arguments "
         "go to each pytest (e.g. -x, -k NAME).",
     )
     _, extra = parser.parse_known_args(argv)
