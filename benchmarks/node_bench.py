@@ -19,6 +19,7 @@ import psycopg
 
 from iss_devstack.cluster import CHART, IMAGES, VALUES, image_archives
 from iss_devstack.controlplane import ControlPlane
+from iss_devstack.docker import Docker
 from iss_devstack.kafka import Kafka
 from iss_devstack.node import CGROUP_ROOT, KUBEPODS, PROCESS_NAMES, Node
 from iss_devstack.settings import DevstackSettings
@@ -94,7 +95,11 @@ def node_memory_mib(local: Node) -> tuple[float, float]:
 def main() -> None:
     settings = DevstackSettings()
     scratch = Path(tempfile.mkdtemp(prefix="iss-node-bench-"))
+    engine = Docker(settings)
+    engine_was_running = engine.answers()
     archives = image_archives(settings)
+    if not engine_was_running:
+        engine.stop()  # the images are exported: the engine this run started is not needed
     kafka = Kafka.for_tests(settings, scratch / "kafka")
     kafka.start()
     plane = ControlPlane(
