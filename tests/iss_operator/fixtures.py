@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,6 +339,18 @@ class OperatorProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def unhealthy_report(self) -> dict[str, object] | None:
+        """The body of `/healthz` while it answers 500; None while it answers 200 or not at all."""
+        url = f"http://127.0.0.1:{self.liveness_port}/healthz"
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+        except urllib.error.HTTPError as error:
+            body: dict[str, object] = json.load(error)
+            return body if error.code == 500 else None
+        except OSError:
+            return None
+        return None
 
 
 def apply_crds(controlplane: ControlPlane) -> Path:

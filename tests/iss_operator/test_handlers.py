@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 import time
 import urllib.error
@@ -484,22 +483,11 @@ def test_a_check_loop_that_raises_in_every_round_fails_liveness_and_the_process_
         ISS_OPERATOR_LIVENESS_MISSED_CHECKS="1",
         ISS_OPERATOR_KUBE_TIMEOUT_SECONDS="1",
     ).start()
-    url = f"http://127.0.0.1:{process.liveness_port}/healthz"
-
-    def unhealthy() -> dict[str, object] | None:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-        except urllib.error.HTTPError as error:
-            body: dict[str, object] = json.load(error)
-            return body if error.code == 500 else None
-        except OSError:
-            return None
-        return None
 
     try:
         name = cluster.apply_pipeline(pipeline_manifest("defect", prometheus.url, job))
         wait_until(lambda: f"check of {cluster.namespace}/{name} failed" in process.log())
-        report = wait_until(unhealthy, timeout=60, what="/healthz to answer 500")
+        report = wait_until(process.unhealthy_report, timeout=60, what="/healthz to answer 500")
         assert "no progress for" in str(report["problems"])
         assert process.process is not None
         assert process.process.wait(timeout=30) == 3

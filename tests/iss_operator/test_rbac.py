@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,19 +158,7 @@ def test_operator_whose_watch_stream_fails_reports_unhealthy_and_exits_non_zero(
         # kopf lists first, then watches: create the Pipeline once the watch is refused.
         wait_until(lambda: "Request attempt" in process.log(), what="the watch to be refused")
         cluster.apply_pipeline(pipeline_manifest("unwatched", prometheus.url, job))
-        url = f"http://127.0.0.1:{process.liveness_port}/healthz"
-
-        def unhealthy() -> dict[str, object] | None:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-            except urllib.error.HTTPError as error:
-                body: dict[str, object] = json.load(error)
-                return body if error.code == 500 else None
-            except OSError:
-                return None
-            return None
-
-        report = wait_until(unhealthy, timeout=30, what="/healthz to answer 500")
+        report = wait_until(process.unhealthy_report, timeout=30, what="/healthz to answer 500")
         assert "has had no check loop" in str(report["problems"])
         assert process.process is not None
         assert process.process.wait(timeout=30) == 3
@@ -209,19 +194,7 @@ def test_an_operator_refused_its_lease_reports_unhealthy_instead_of_standing_by_
         ISS_OPERATOR_WATCH_AUDIT_SECONDS="2",
     ).start()
     try:
-        url = f"http://127.0.0.1:{process.liveness_port}/healthz"
-
-        def unhealthy() -> dict[str, object] | None:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-            except urllib.error.HTTPError as error:
-                body: dict[str, object] = json.load(error)
-                return body if error.code == 500 else None
-            except OSError:
-                return None
-            return None
-
-        report = wait_until(unhealthy, timeout=60, what="/healthz to answer 500")
+        report = wait_until(process.unhealthy_report, timeout=60, what="/healthz to answer 500")
         problems = str(report["problems"])
         assert "leader-election: refused" in problems
         assert "needs get, create and update on leases" in problems
