@@ -374,6 +374,29 @@ class Feeder(threading.Thread):
         assert producer.flush(30) == 0
 
 
+def committed_epoch(stores: list[Path]) -> int:
+    """The oldest epoch committed over the recovery partitions in `stores` (Bytewax's
+    `commits` table; a store may hold none), 0 while any has none; a resume starts after it."""
+    epochs = []
+    for part in (part for store in stores for part in store.glob("part-*.sqlite3")):
+        try:
+            with closing(sqlite3.connect(f"file:{part}?mode=ro", uri=True, timeout=1)) as db:
+                (epoch,) = db.execute("SELECT max(commit_epoch) FROM commits").fetchone()
+        except sqlite3.Error:  # being written this very moment: ask again
+            return 0
+        epochs.append(epoch or 0)
+    return min(epochs, default=0)
+
+
+def wait_for_snapshot(stores: list[Path], timeout: float = 30.0) -> None:
+    """Wait until the recovery stores have committed an epoch past the first, so that a
+    resume has a snapshot to start from (under load the first epochs can take seconds)."""
+    deadline = time.monotonic() + timeout
+    while committed_epoch(stores) < 2:
+        assert time.monotonic() < deadline, "no snapshot was committed"
+        time.sleep(0.1)
+
+
 def interrupt_and_resume(
     pipeline: Pipeline,
     track: list[RawPosition],
@@ -382,7 +405,8 @@ def interrupt_and_resume(
     interrupt: Callable[[subprocess.Popen[bytes]], None],
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Feed the track at 150/s to an enricher with a recovery store, `interrupt` it after 600
-    rows, start it again on the same store and wait until every position is stored.
+    rows and a committed snapshot (long enough a track leaves room for a slow first snapshot
+    under load), start it again on the same store and wait until every position is stored.
 
     Returns the running second process and the row count right after the interruption.
     """
@@ -391,6 +415,7 @@ def interrupt_and_resume(
     process = pipeline.start("-r", str(recovery), log=log)
     try:
         pipeline.wait_for_rows(600, 60, lambda: process.poll() is None)
+        wait_for_snapshot([recovery])
         interrupt(process)
         interrupted_at = pipeline.count()
         assert interrupted_at < len(track), "the interruption came too late to interrupt anything"
@@ -407,7 +432,7 @@ def test_a_killed_enricher_resumes_from_its_recovery_store_without_losing_rows(
     pipeline: Pipeline, tmp_path: Path, enricher_log: Path
 ) -> None:
     recovery = tmp_path / "recovery"
-    track = [p.position for p in sgp4_track(TLE_EPOCH, 1500, 1.0)]
+    track = [p.position for p in sgp4_track(TLE_EPOCH, 2400, 1.0)]
 
     def kill(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGKILL)
@@ -430,7 +455,7 @@ def test_a_killed_enricher_resumes_from_its_recovery_store_without_losing_rows(
 def test_a_stop_signal_drains_the_enricher_which_resumes_without_replaying_anything(
     pipeline: Pipeline, tmp_path: Path, enricher_log: Path
 ) -> None:
-    track = [p.position for p in sgp4_track(TLE_EPOCH, 1500, 1.0)]
+    track = [p.position for p in sgp4_track(TLE_EPOCH, 2400, 1.0)]
 
     def terminate(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGTERM)
@@ -684,26 +709,12 @@ def test_two_processes_share_the_partitions_and_store_every_row(
     assert pipeline.rows("SELECT count(*) FROM positions WHERE ground_speed_kmh IS NULL") == [(6,)]
 
 
-def committed_epoch(stores: list[Path]) -> int:
-    """The oldest epoch committed over the recovery partitions in `stores` (Bytewax's
-    `commits` table; a store may hold none), 0 while any has none; a resume starts after it."""
-    epochs = []
-    for part in (part for store in stores for part in store.glob("part-*.sqlite3")):
-        try:
-            with closing(sqlite3.connect(f"file:{part}?mode=ro", uri=True, timeout=1)) as db:
-                (epoch,) = db.execute("SELECT max(commit_epoch) FROM commits").fetchone()
-        except sqlite3.Error:  # being written this very moment: ask again
-            return 0
-        epochs.append(epoch or 0)
-    return min(epochs, default=0)
-
-
 def test_two_killed_processes_resume_from_their_recovery_stores_without_losing_rows(
     pipeline: Pipeline, make_topic: Callable[..., str], tmp_path: Path
 ) -> None:
     pipeline.raw = make_topic(2)
     tracks = [
-        [replace(p.position, norad_id=norad_id) for p in sgp4_track(TLE_EPOCH, 250, 1.0)]
+        [replace(p.position, norad_id=norad_id) for p in sgp4_track(TLE_EPOCH, 400, 1.0)]
         for norad_id in range(25544, 25550)
     ]
     interleaved = [position for moment in zip(*tracks, strict=True) for position in moment]
@@ -723,13 +734,7 @@ def test_two_killed_processes_resume_from_their_recovery_stores_without_losing_r
     processes = start_both()
     try:
         pipeline.wait_for_rows(600, 60, lambda: all(p.poll() is None for p in processes))
-        # A snapshot past the first epoch, so that there is one to resume from
-        # (under load the first epochs of a two-process cluster can take seconds to commit).
-        deadline = time.monotonic() + 30
-        stores = [tmp_path / f"recovery-{i}" for i in range(2)]
-        while committed_epoch(stores) < 2:
-            assert time.monotonic() < deadline, "no snapshot was committed"
-            time.sleep(0.1)
+        wait_for_snapshot([tmp_path / f"recovery-{i}" for i in range(2)])
         for process in processes:
             process.send_signal(signal.SIGKILL)
         for process in processes:
