@@ -14,7 +14,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from iss_contract.limits import MAX_MESSAGE_BYTES
 from iss_devstack.errors import DevstackError
 from iss_devstack.procs import Process, free_port, port_open, run
-from iss_devstack.progress import step
+from iss_devstack.progress import say, step
 from iss_devstack.settings import REPO_ROOT, DevstackSettings
 
 _LOG4J2 = """\
@@ -109,7 +109,15 @@ class Kafka:
 
     @classmethod
     def for_tests(cls, settings: DevstackSettings, data_dir: Path) -> Kafka:
-        return cls(settings, data_dir, free_port(), free_port(), free_port())
+        broker = cls(settings, data_dir, free_port(), free_port(), free_port())
+        broker.free_ports = True
+        return broker
+
+    free_ports = False
+    """The ports were picked free, so another can be picked when one is taken before the
+    broker binds it (another process on the machine may pick the same free port)."""
+
+    PORT_ATTEMPTS = 3
 
     @property
     def bootstrap(self) -> str:
@@ -193,6 +201,26 @@ class Kafka:
         ]  # fmt: skip
 
     def start(self, timeout: float = 120.0) -> None:
+        for attempt in range(1, self.PORT_ATTEMPTS + 1):
+            log = self.process.log_path
+            seen = log.stat().st_size if log.exists() else 0
+            try:
+                self._start(timeout)
+                return
+            except DevstackError:
+                with log.open("rb") as handle:
+                    handle.seek(seen)
+                    taken = b"Address already in use" in handle.read()
+                if not (self.free_ports and taken and attempt < self.PORT_ATTEMPTS):
+                    raise
+                self.port, self.controller_port, self.node_port = (
+                    free_port(),
+                    free_port(),
+                    free_port(),
+                )
+                say(f"a port of Kafka was taken before it bound it; trying {self.bootstrap}")
+
+    def _start(self, timeout: float) -> None:
         libs = ensure_installed(self.settings)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if port_open(self.port):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -106,3 +107,20 @@ def test_a_broker_whose_random_cluster_id_starts_with_a_dash_still_starts(
         assert (tmp_path / "logs" / "meta.properties").read_text().count("cluster.id=-") == 1
     finally:
         broker.stop()
+
+
+def test_a_broker_whose_free_port_is_taken_before_it_binds_starts_on_other_ports(
+    devstack_settings: DevstackSettings, tmp_path: Path
+) -> None:
+    # Five test streams pick free ports at once: one may take a port another has picked.
+    broker = Kafka.for_tests(devstack_settings, tmp_path)
+    taken = broker.controller_port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        broker.start()
+        try:
+            assert broker.controller_port != taken
+            assert broker.ready()
+        finally:
+            broker.stop()
