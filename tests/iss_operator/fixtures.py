@@ -327,6 +327,23 @@ class OperatorProcess:
             )
         return self
 
+    def wait_serving(self, timeout: float = 60) -> OperatorProcess:
+        """Wait until its metrics endpoint answers (a loaded machine can take seconds to import)."""
+
+        def answers() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"the operator exited {self.process.returncode}:\n{self.log()}")
+            try:
+                url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+                urllib.request.urlopen(url, timeout=2).close()
+            except OSError:
+                return False
+            return True
+
+        wait_until(answers, timeout=timeout, interval=0.2, what="the operator's metrics endpoint")
+        return self
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

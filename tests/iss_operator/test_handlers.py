@@ -280,6 +280,7 @@ def test_standby_replica_acts_within_one_interval_plus_takeover_after_the_active
         standby = OperatorProcess(
             cluster.controlplane, cluster.namespace, tmp_path / "standby.log", **LEASE
         ).start()
+        standby.wait_serving()
         interval = 2
         name = cluster.apply_pipeline(
             pipeline_manifest("peers", prometheus.url, job, checkIntervalSeconds=interval)
@@ -329,6 +330,8 @@ def test_two_replicas_never_both_act(
     first.start()
     second.start()
     try:
+        first.wait_serving()
+        second.wait_serving()
         name = cluster.apply_pipeline(pipeline_manifest("pair", prometheus.url, job))
         cluster.wait_phase(name, "Healthy")
         _settle(4)
