@@ -9,7 +9,8 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := services/iss_contract services/iss_runtime services/iss_producer services/iss_enricher \
+PACKAGES := services/iss_contract services/iss_runtime services/iss_physics \
+            services/iss_producer services/iss_enricher \
             services/iss_liveview services/iss_cli services/iss_passes operator/iss_operator \
             dashboards/iss_dashboards hack/iss_devstack
 
@@ -63,10 +64,11 @@ cluster-down: ## stop everything `make cluster-up` started; the node leaves noth
 	@if [ -x $(BIN)/iss-devstack ]; then $(BIN)/iss-devstack cluster-down; else echo "nothing to stop"; fi
 
 .PHONY: lint
-lint: $(STAMP) ## ruff and mypy --strict
+lint: $(STAMP) ## ruff, mypy --strict and the import layers (docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(PACKAGES)
+	$(BIN)/lint-imports --no-cache
 
 .PHONY: generated
 generated: $(STAMP) ## regenerate the dashboards' JSON and the chart's copies of CRDs and dashboards

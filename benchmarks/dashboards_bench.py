@@ -35,12 +35,12 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from iss_dashboards import sampletrack
 from iss_dashboards.build import default_output_dir
 from iss_dashboards.defaults import ISS_NORAD_ID, POSTGRES_TYPE
 from iss_dashboards.iss_live_dashboard import OUTPUT
 from iss_dashboards.macros import QueryContext, expand_sql
 from iss_enricher.storage.schema import migrate
+from tests.support import sampletrack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOAL_MS = 50.0

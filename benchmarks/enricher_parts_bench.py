@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from enricher_bench import Services, catalogue, local_services
 
+from iss_contract import columns
 from iss_contract.validate import from_dict, parse_raw
 from iss_enricher.enrich import enrich_position
 from iss_enricher.storage import sink
@@ -97,7 +98,7 @@ def merge(services: Services, records: int, rounds: int, batch: int) -> None:
                     t0 = time.perf_counter()
                     with conn.cursor() as cur:
                         with cur.copy(sink._COPY_STAGING) as copy:
-                            copy.set_types(sink.POSITION_TYPES)
+                            copy.set_types(columns.POSITION_TYPES)
                             for row in rows[start : start + batch]:
                                 copy.write_row(row)
                         t1 = time.perf_counter()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from iss_passes import Elements, Observer, parse_tle_text, predict_many, read_tle_file
-from iss_passes.elements import with_checksum
+from iss_physics.tle import with_checksum
 
 REPO = Path(__file__).resolve().parent.parent
 ISS_TLE = REPO / "services" / "iss_cli" / "data" / "iss-25544-2026-09-16.tle"

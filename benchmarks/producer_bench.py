@@ -27,13 +27,13 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from iss_physics.tle import Elements, checksum, find, parse_tle_text, read_tle_file
 from iss_producer.constellation import Constellation
 from iss_producer.metrics import Health, ProducerMetrics
 from iss_producer.publisher import Publisher
 from iss_producer.service import ProducerService
 from iss_producer.settings import DEFAULT_TLE_FILE, Mode, ProducerSettings
 from iss_producer.sources.sgp4_source import Sgp4Source
-from iss_producer.tle import TleRecord, checksum, find, load_tle_file, parse_tle_text
 
 GOLDEN_ANGLE = 137.50776405003785
 
@@ -42,7 +42,7 @@ def _with_checksum(line: str) -> str:
     return line[:68] + str(checksum(line))
 
 
-def synthetic_catalogue(base: TleRecord, count: int, first_id: int = 10000) -> list[TleRecord]:
+def synthetic_catalogue(base: Elements, count: int, first_id: int = 10000) -> list[Elements]:
     """`count` valid element sets derived from `base`: same orbit shape, spread over the sky."""
     if first_id + count > 100000:
         raise ValueError("five-digit NORAD ids only: lower --satellites")
@@ -79,14 +79,14 @@ def _service(settings: ProducerSettings, constellation: Constellation | None) ->
     metrics = ProducerMetrics(settings.sources)
     health = Health(600.0, 600.0)
     publisher = Publisher(settings, metrics, health)
-    sgp4 = Sgp4Source(find(load_tle_file(settings.tle_file), settings.norad_id))
+    sgp4 = Sgp4Source(find(read_tle_file(settings.tle_file), settings.norad_id))
     return ProducerService(settings, publisher, metrics, health, sgp4, constellation=constellation)
 
 
 def bench_constellation(
     bootstrap: str, topic: str, satellites: int, seconds: float
 ) -> dict[str, float]:
-    iss = find(load_tle_file(DEFAULT_TLE_FILE), 25544)
+    iss = find(read_tle_file(DEFAULT_TLE_FILE), 25544)
     constellation = Constellation(synthetic_catalogue(iss, satellites))
     settings = ProducerSettings(
         bootstrap_servers=bootstrap,

@@ -11,7 +11,7 @@ from typing import Any
 
 from grafanalib import core
 
-from iss_operator.spec import DEFAULT_FRESHNESS_THRESHOLD_SECONDS
+from iss_contract.pipeline import DEFAULT_FRESHNESS_THRESHOLD_SECONDS
 
 # Datasources as the chart provisions them (name and uid are the contract with the chart).
 POSTGRES_TYPE = "grafana-postgresql-datasource"

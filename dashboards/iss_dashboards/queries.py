@@ -8,8 +8,8 @@ primary key; "latest" queries read it backwards and stop after one row. Grafana 
 from __future__ import annotations
 
 from iss_dashboards.defaults import ORBIT_MINUTES, SATELLITE_VAR
+from iss_physics.geometry import EARTH_MEAN_RADIUS_KM as EARTH_RADIUS_KM
 
-EARTH_RADIUS_KM = 6371.0
 # The ground track keeps one row in this many (one point every 10 s at 1 Hz).
 TRACK_EVERY_N = 10
 # Points on the footprint circle: one every 5 degrees of bearing, first and last coincide.

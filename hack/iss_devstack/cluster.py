@@ -42,9 +42,7 @@ def node(settings: DevstackSettings, plane: ControlPlane) -> Node:
 
 
 def kafka(settings: DevstackSettings) -> Kafka:
-    from iss_devstack.stack import services
-
-    return services(settings)[0]
+    return Kafka.for_devstack(settings)
 
 
 def _started_kafka_marker(settings: DevstackSettings) -> Path:

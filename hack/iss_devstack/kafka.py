@@ -108,6 +108,17 @@ class Kafka:
         )
 
     @classmethod
+    def for_devstack(cls, settings: DevstackSettings) -> Kafka:
+        """The broker of the local stack (`make up`), on its configured ports."""
+        return cls(
+            settings,
+            settings.state_dir / "kafka",
+            settings.kafka_port,
+            settings.kafka_controller_port,
+            settings.kafka_node_port,
+        )
+
+    @classmethod
     def for_tests(cls, settings: DevstackSettings, data_dir: Path) -> Kafka:
         broker = cls(settings, data_dir, free_port(), free_port(), free_port())
         broker.free_ports = True
@@ -268,9 +279,7 @@ class Kafka:
 
 def main() -> None:
     """Run a broker in the foreground on the `make up` ports: `python -m iss_devstack.kafka`."""
-    from iss_devstack.stack import services  # the stack module builds on this one
-
-    kafka = services(DevstackSettings())[0]
+    kafka = Kafka.for_devstack(DevstackSettings())
     kafka.start()
     print(f"Kafka is up: bootstrap.servers={kafka.bootstrap} (Ctrl-C stops it)", file=sys.stderr)
     try:

@@ -95,6 +95,11 @@ class Postgres:
         )
 
     @classmethod
+    def for_devstack(cls, settings: DevstackSettings) -> Postgres:
+        """The server of the local stack (`make up`), on its configured port."""
+        return cls(settings, settings.state_dir / "postgres" / "data", settings.postgres_port)
+
+    @classmethod
     def for_tests(cls, settings: DevstackSettings, data_dir: Path) -> Postgres:
         return cls(settings, data_dir / "pgdata", free_port(), durable=False)
 
@@ -183,9 +188,7 @@ class Postgres:
 
 def main() -> None:
     """Run a server in the foreground on the `make up` port: `python -m iss_devstack.postgres`."""
-    from iss_devstack.stack import services  # the stack module builds on this one
-
-    postgres = services(DevstackSettings())[1]
+    postgres = Postgres.for_devstack(DevstackSettings())
     postgres.start()
     print(f"PostgreSQL is up: {postgres.admin_dsn} (Ctrl-C stops it)", file=sys.stderr)
     try:

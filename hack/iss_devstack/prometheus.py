@@ -81,6 +81,16 @@ class Prometheus:
         )
 
     @classmethod
+    def for_devstack(cls, settings: DevstackSettings) -> Prometheus:
+        """The server of the local stack (`make up`), on its configured port."""
+        return cls(
+            settings,
+            settings.state_dir / "prometheus",
+            settings.prometheus_port,
+            scrape_interval="5s",
+        )
+
+    @classmethod
     def for_tests(
         cls,
         settings: DevstackSettings,
@@ -165,9 +175,7 @@ class Prometheus:
 
 def main() -> None:
     """Run Prometheus in the foreground on the `make up` port."""
-    from iss_devstack.stack import services  # the stack module builds on this one
-
-    prometheus = services(DevstackSettings())[2]
+    prometheus = Prometheus.for_devstack(DevstackSettings())
     prometheus.start()
     print(f"Prometheus is up: {prometheus.url} (Ctrl-C stops it)", file=sys.stderr)
     try:

@@ -37,19 +37,12 @@ class Component:
 
 
 def services(settings: DevstackSettings) -> tuple[Kafka, Postgres, Prometheus]:
-    state = settings.state_dir
-    kafka = Kafka(
-        settings,
-        state / "kafka",
-        settings.kafka_port,
-        settings.kafka_controller_port,
-        settings.kafka_node_port,
+    """The three services of the local stack, on its configured ports."""
+    return (
+        Kafka.for_devstack(settings),
+        Postgres.for_devstack(settings),
+        Prometheus.for_devstack(settings),
     )
-    postgres = Postgres(settings, state / "postgres" / "data", settings.postgres_port)
-    prometheus = Prometheus(
-        settings, state / "prometheus", settings.prometheus_port, scrape_interval="5s"
-    )
-    return kafka, postgres, prometheus
 
 
 def live_api_reachable(timeout: float = 3.0) -> bool:

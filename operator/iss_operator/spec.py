@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_FRESHNESS_THRESHOLD_SECONDS = 15.0
+from iss_contract.pipeline import DEFAULT_FRESHNESS_THRESHOLD_SECONDS
+
 DEFAULT_UPSTREAM_FAILURE_RATIO = 0.9
 
 

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from iss_contract.enriched import EnrichedPosition
 from iss_contract.raw import RawPosition
-from iss_enricher import geometry, metrics
+from iss_enricher import metrics
+from iss_physics import geometry
 
 
 @dataclass(frozen=True, slots=True)

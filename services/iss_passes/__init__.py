@@ -2,8 +2,7 @@
 it can be seen with the eye. Pure functions on element sets; Skyfield and its shipped ephemeris
 do the astronomy, offline."""
 
-from iss_passes.elements import Elements, find, from_lines, parse_tle_text, read_tle_file
-from iss_passes.errors import ElementsError, ObserverError, PassError, WindowError
+from iss_passes.errors import ObserverError, PassError, WindowError
 from iss_passes.observer import Observer
 from iss_passes.predict import (
     MAX_EPOCH_DAYS,
@@ -15,6 +14,14 @@ from iss_passes.predict import (
     predict_passes,
 )
 from iss_passes.visibility import SUN_LIMIT_DEG
+from iss_physics.tle import (
+    Elements,
+    ElementsError,
+    find,
+    from_lines,
+    parse_tle_text,
+    read_tle_file,
+)
 
 __all__ = [
     "MAX_EPOCH_DAYS",

@@ -1,14 +1,11 @@
-"""The one base exception of pass prediction, and its kinds."""
+"""The one base exception of pass prediction, and its kinds (a bad element set raises
+`iss_physics.tle.ElementsError`, a `ValueError`)."""
 
 from __future__ import annotations
 
 
 class PassError(Exception):
     """Input that pass prediction cannot use; the message says what and why."""
-
-
-class ElementsError(PassError):
-    """An element set that is malformed, fails its checksum, or cannot be found or read."""
 
 
 class ObserverError(PassError):

@@ -18,13 +18,13 @@ import numpy as np
 from sgp4.api import Satrec
 
 from iss_passes.clock import Clock
-from iss_passes.elements import Elements
 from iss_passes.errors import WindowError
 from iss_passes.geometry import Station
 from iss_passes.observer import Observer
 from iss_passes.search import GRID_STEP_S, Found, find_passes, grid_elevations, positions
 from iss_passes.sun import SunTrack, sunlit
 from iss_passes.visibility import visible_moments
+from iss_physics.tle import Elements
 
 MAX_EPOCH_DAYS = 30.0
 """SGP4 errors grow by kilometres a day; past this many days from the epoch, passes are refused."""
@@ -125,7 +125,7 @@ def predict_many(
         raise WindowError(f"minimum elevation {min_elevation_deg} is outside [0, 90) degrees")
     if visibility_step_s <= 0:
         raise WindowError("the visibility step must be positive")
-    models = [one.satrec() if isinstance(one, Elements) else one for one in satellites]
+    models = [one.checked_satrec() if isinstance(one, Elements) else one for one in satellites]
     for model in models:
         check_window(epoch_of(model), start, end, max_epoch_days)
     if not models:

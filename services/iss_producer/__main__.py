@@ -11,14 +11,13 @@ from types import FrameType
 
 from pydantic import ValidationError
 
+from iss_physics.tle import ElementsError, find, read_tle_file
 from iss_producer.constellation import Constellation
-from iss_producer.errors import TleError
 from iss_producer.metrics import Health, MetricsServer, ProducerMetrics
 from iss_producer.publisher import Publisher
 from iss_producer.service import ProducerService
 from iss_producer.settings import Mode, ProducerSettings
 from iss_producer.sources.sgp4_source import Sgp4Source
-from iss_producer.tle import find, load_tle_file
 from iss_runtime.logs import configure
 
 log = logging.getLogger("iss_producer")
@@ -44,15 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     configure(args.log_format or settings.log_format, settings.log_level)
 
     try:
-        sgp4 = Sgp4Source(find(load_tle_file(settings.tle_file), settings.norad_id))
+        sgp4 = Sgp4Source(find(read_tle_file(settings.tle_file), settings.norad_id))
         constellation = None
         if settings.mode is Mode.CONSTELLATION:
             if settings.constellation_file is None:
                 log.error("constellation mode needs ISS_PRODUCER_CONSTELLATION_FILE")
                 return 2
-            constellation = Constellation(load_tle_file(settings.constellation_file))
+            constellation = Constellation(read_tle_file(settings.constellation_file))
             log.info("constellation of %d satellites", len(constellation))
-    except TleError as exc:
+    except ElementsError as exc:
         log.error("cannot load TLE: %s", exc)
         return 2
 

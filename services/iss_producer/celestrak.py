@@ -10,9 +10,9 @@ import logging
 
 import requests
 
-from iss_producer.errors import Rejected, TleError
+from iss_physics.tle import Elements, ElementsError, find, parse_tle_text
+from iss_producer.errors import Rejected
 from iss_producer.sources.http import FetchError, get
-from iss_producer.tle import TleRecord, find, parse_tle_text
 
 TLE_MAX_BYTES = 1_048_576
 """Longest TLE answer read (one element set is 168 bytes)."""
@@ -38,7 +38,7 @@ class TleRefresher:
             return False
         return self._last_attempt is None or now - self._last_attempt >= self.interval_s
 
-    def fetch(self, session: requests.Session, now: float) -> TleRecord | None:
+    def fetch(self, session: requests.Session, now: float) -> Elements | None:
         """One request; None on any failure (logged), which is then left alone until next time."""
         self._last_attempt = now
         self.attempts += 1
@@ -56,6 +56,6 @@ class TleRefresher:
             return None
         try:
             return find(parse_tle_text(answer.body.decode("ascii")), self.norad_id)
-        except (TleError, UnicodeDecodeError) as exc:
+        except (ElementsError, UnicodeDecodeError) as exc:
             log.warning("TLE refresh returned unusable data: %s", exc)
             return None

@@ -12,8 +12,8 @@ from sgp4.api import SatrecArray
 
 from iss_contract.raw import SCHEMA, RawPosition
 from iss_contract.timefmt import format_utc
-from iss_producer.geodesy import FloatArray, julian_date, speed_kmh, teme_to_geodetic
-from iss_producer.tle import TleRecord
+from iss_physics.teme import FloatArray, julian_date, speed_kmh, teme_to_geodetic
+from iss_physics.tle import Elements
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Snapshot:
 class Constellation:
     """Many satellites, propagated together."""
 
-    def __init__(self, records: list[TleRecord]) -> None:
+    def __init__(self, records: list[Elements]) -> None:
         if not records:
             raise ValueError("a constellation needs at least one satellite")
         self.records = records

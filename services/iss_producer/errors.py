@@ -36,7 +36,3 @@ class Rejected(ProducerError):  # noqa: N818  # a verdict on the input, not a fa
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
-
-
-class TleError(ProducerError):
-    """A TLE text is malformed (bad line layout or checksum)."""

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from iss_dashboards import queries as q
-from iss_dashboards import sampletrack
 from iss_dashboards.defaults import ISS_NORAD_ID, ORBIT_MINUTES
 from iss_dashboards.macros import QueryContext
 from iss_enricher.storage.schema import migrate
+from tests.support import sampletrack
 
 from .fixtures import (
     REPO_ROOT,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from iss_dashboards import sampletrack
+from tests.support import sampletrack
 
 from .fixtures import REPO_ROOT
 

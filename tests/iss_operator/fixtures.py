@@ -333,7 +333,8 @@ class OperatorProcess:
         def answers() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise AssertionError(f"the operator exited {self.process.returncode}:\n{self.log()}")
+                code = self.process.returncode
+                raise AssertionError(f"the operator exited {code}:\n{self.log()}")
             try:
                 url = f"http://127.0.0.1:{self.metrics_port}/metrics"
                 urllib.request.urlopen(url, timeout=2).close()

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 import pytest
 
 from iss_contract.raw import RawPosition
+from iss_physics.tle import Elements, checksum, read_tle_file
 from iss_producer.constellation import Constellation, SnapshotEncoder
 from iss_producer.settings import DEFAULT_TLE_FILE
 from iss_producer.sources.sgp4_source import propagate
-from iss_producer.tle import TleRecord, checksum, load_tle_file
 
 WHEN = datetime(2026, 9, 17, 3, 0, 0, tzinfo=UTC)
 
@@ -16,17 +16,17 @@ def _with_checksum(line: str) -> str:
     return line[:68] + str(checksum(line))
 
 
-def variant(base: TleRecord, norad_id: int, mean_anomaly: float) -> TleRecord:
+def variant(base: Elements, norad_id: int, mean_anomaly: float) -> Elements:
     line1 = _with_checksum(f"1 {norad_id:05d}" + base.line1[7:])
     line2 = _with_checksum(
         f"2 {norad_id:05d}" + base.line2[7:43] + f"{mean_anomaly:8.4f}" + base.line2[51:]
     )
-    return TleRecord(f"SAT {norad_id}", line1, line2)
+    return Elements(line1, line2, f"SAT {norad_id}")
 
 
 @pytest.mark.unit
 def test_vectorised_positions_equal_one_by_one_propagation() -> None:
-    iss = load_tle_file(DEFAULT_TLE_FILE)[0]
+    iss = read_tle_file(DEFAULT_TLE_FILE)[0]
     records = [iss] + [variant(iss, 40000 + i, 30.0 * i) for i in range(1, 12)]
     snapshot = Constellation(records).propagate(WHEN)
     assert snapshot.ok.all()
@@ -42,21 +42,21 @@ def test_vectorised_positions_equal_one_by_one_propagation() -> None:
 
 @pytest.mark.unit
 def test_satellite_that_fails_to_propagate_is_flagged_and_the_others_are_not() -> None:
-    iss = load_tle_file(DEFAULT_TLE_FILE)[0]
+    iss = read_tle_file(DEFAULT_TLE_FILE)[0]
     # 17 revolutions a day is below the surface: SGP4 reports an error a year later.
     sunk = _with_checksum(iss.line2[:52] + "17.00000000" + iss.line2[63:])
-    snapshot = Constellation([iss, TleRecord("SUNK", iss.line1, sunk)]).propagate(
+    snapshot = Constellation([iss, Elements(iss.line1, sunk, "SUNK")]).propagate(
         datetime(2027, 9, 1, tzinfo=UTC)
     )
     assert snapshot.ok.tolist() == [True, False]
 
 
-def _catalogue() -> list[TleRecord]:
-    iss = load_tle_file(DEFAULT_TLE_FILE)[0]
+def _catalogue() -> list[Elements]:
+    iss = read_tle_file(DEFAULT_TLE_FILE)[0]
     names = ['QUOTE "Q"', "PERCENT %d", "ÜMLAUT", None]
     records = [iss] + [variant(iss, 40000 + i, 40.0 * i) for i in range(1, 5)]
     return [records[0]] + [
-        TleRecord(name, r.line1, r.line2) for name, r in zip(names, records[1:], strict=True)
+        Elements(r.line1, r.line2, name) for name, r in zip(names, records[1:], strict=True)
     ]
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from iss_physics.tle import find, read_tle_file
 from iss_producer.metrics import Health, ProducerMetrics
 from iss_producer.publisher import Publisher
 from iss_producer.service import ProducerService
 from iss_producer.settings import ProducerSettings
 from iss_producer.sources.sgp4_source import Sgp4Source
-from iss_producer.tle import find, load_tle_file
 from tests.iss_producer.fixtures import (
     KafkaService,
     MakeTopic,
@@ -55,7 +55,7 @@ def build(bootstrap: str, topic: str, **overrides: Any) -> ProducerService:
     metrics = ProducerMetrics(settings.sources)
     health = Health(60.0, 30.0)
     publisher = Publisher(settings, metrics, health)
-    sgp4 = Sgp4Source(find(load_tle_file(settings.tle_file), settings.norad_id))
+    sgp4 = Sgp4Source(find(read_tle_file(settings.tle_file), settings.norad_id))
     return ProducerService(settings, publisher, metrics, health, sgp4)
 
 

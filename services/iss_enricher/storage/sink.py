@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import psycopg
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
+from iss_contract.columns import AGGREGATE_COLUMNS, POSITION_COLUMNS, POSITION_TYPES
 from iss_contract.enriched import EnrichedPosition
 from iss_enricher import metrics
 from iss_enricher.aggregate import WindowAggregate
@@ -32,68 +33,27 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-POSITION_COLUMNS = (
-    "norad_id",
-    "event_time",
-    "latitude",
-    "longitude",
-    "altitude_km",
-    "source",
-    "sequence",
-    "ground_speed_kmh",
-    "heading_deg",
-    "orbital_speed_kmh",
-    "subsolar_latitude",
-    "subsolar_longitude",
-    "ground_daylight",
-    "satellite_sunlit",
-    "local_solar_time_h",
-    "footprint_radius_km",
-)
 _COLUMN_LIST = ", ".join(POSITION_COLUMNS)
 _CREATE_STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS positions_staging"
     " (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
-POSITION_TYPES = (
-    "int4",
-    "timestamptz",
-    "float8",
-    "float8",
-    "float8",
-    "text",
-    "int8",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "bool",
-    "bool",
-    "float8",
-    "float8",
-)
-"""PostgreSQL types of POSITION_COLUMNS, for binary COPY (no number formatting or parsing)."""
 _COPY_STAGING = f"COPY positions_staging ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
 _INSERT_STAGING = (
     f"INSERT INTO positions ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM positions_staging"
 )
 _MERGE_STAGING = f"{_INSERT_STAGING} ON CONFLICT (norad_id, event_time) DO NOTHING"
-_UPSERT_AGGREGATE = """
-INSERT INTO positions_1m (norad_id, bucket, samples, mean_ground_speed_kmh,
-                          mean_orbital_speed_kmh, min_altitude_km, max_altitude_km)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+_AGGREGATE_LIST = ", ".join(AGGREGATE_COLUMNS)
+_AGGREGATE_REPLACE = ",\n    ".join(f"{name} = EXCLUDED.{name}" for name in AGGREGATE_COLUMNS[2:])
+_UPSERT_AGGREGATE = f"""
+INSERT INTO positions_1m ({_AGGREGATE_LIST})
+VALUES ({", ".join(["%s"] * len(AGGREGATE_COLUMNS))})
 ON CONFLICT (norad_id, bucket) DO UPDATE SET
-    samples = EXCLUDED.samples,
-    mean_ground_speed_kmh = EXCLUDED.mean_ground_speed_kmh,
-    mean_orbital_speed_kmh = EXCLUDED.mean_orbital_speed_kmh,
-    min_altitude_km = EXCLUDED.min_altitude_km,
-    max_altitude_km = EXCLUDED.max_altitude_km
+    {_AGGREGATE_REPLACE}
 WHERE positions_1m.samples <= EXCLUDED.samples
 """
-RECOUNT_WINDOWS = """
-INSERT INTO positions_1m (norad_id, bucket, samples, mean_ground_speed_kmh,
-                          mean_orbital_speed_kmh, min_altitude_km, max_altitude_km)
+RECOUNT_WINDOWS = f"""
+INSERT INTO positions_1m ({_AGGREGATE_LIST})
 SELECT w.norad_id, w.bucket, count(*), avg(p.ground_speed_kmh), avg(p.orbital_speed_kmh),
        min(p.altitude_km), max(p.altitude_km)
 FROM unnest(%s::int4[], %s::timestamptz[]) AS w (norad_id, bucket)
@@ -101,11 +61,7 @@ JOIN positions p
   ON p.norad_id = w.norad_id AND p.event_time >= w.bucket AND p.event_time < w.bucket + %s
 GROUP BY w.norad_id, w.bucket
 ON CONFLICT (norad_id, bucket) DO UPDATE SET
-    samples = EXCLUDED.samples,
-    mean_ground_speed_kmh = EXCLUDED.mean_ground_speed_kmh,
-    mean_orbital_speed_kmh = EXCLUDED.mean_orbital_speed_kmh,
-    min_altitude_km = EXCLUDED.min_altitude_km,
-    max_altitude_km = EXCLUDED.max_altitude_km
+    {_AGGREGATE_REPLACE}
 """
 """Recount windows from the stored positions: every window's row equals its positions."""
 

@@ -9,16 +9,16 @@ from typing import Final
 import numpy as np
 from sgp4.api import Satrec
 
+from iss_physics.teme import julian_date, speed_kmh, teme_to_geodetic
+from iss_physics.tle import Elements
 from iss_producer.errors import Rejected, RejectReason
-from iss_producer.geodesy import julian_date, speed_kmh, teme_to_geodetic
 from iss_producer.sources.fix import Fix
-from iss_producer.tle import TleRecord
 
 NAME: Final = "sgp4"
 log = logging.getLogger(__name__)
 
 
-def propagate(record: TleRecord, when: datetime, satrec: Satrec | None = None) -> Fix:
+def propagate(record: Elements, when: datetime, satrec: Satrec | None = None) -> Fix:
     """The position of `record`'s satellite at `when`, or Rejected if SGP4 reports an error."""
     jd, fr = julian_date(when.timestamp())
     error, position, velocity = (satrec or record.satrec()).sgp4(jd, fr)
@@ -40,15 +40,15 @@ def propagate(record: TleRecord, when: datetime, satrec: Satrec | None = None) -
 class Sgp4Source:
     """Holds the TLE in use; a fresher one can replace it at any time."""
 
-    def __init__(self, record: TleRecord) -> None:
+    def __init__(self, record: Elements) -> None:
         self._record = record
         self._satrec = record.satrec()
 
     @property
-    def record(self) -> TleRecord:
+    def record(self) -> Elements:
         return self._record
 
-    def replace(self, record: TleRecord) -> bool:
+    def replace(self, record: Elements) -> bool:
         """Use `record` if it is newer than the TLE in use; True when it was taken."""
         if record.norad_id != self._record.norad_id or record.epoch <= self._record.epoch:
             return False

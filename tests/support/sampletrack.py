@@ -1,9 +1,9 @@
-"""Realistic rows for ``positions`` and ``positions_1m``, propagated with SGP4 and vectorised.
+"""Realistic rows for ``positions`` and ``positions_1m``, propagated with SGP4.
 
-Used by the dashboard query tests and the benchmark: millions of rows are generated with numpy
-and written with one binary ``COPY`` per table, far faster than row-by-row inserts. The
-enrichment columns follow the physics of docs/contracts.md closely enough for the dashboards
-(ground speed from consecutive sub-points, cylindrical shadow, footprint radius).
+Used by the dashboard query tests and the benchmark: millions of rows are generated and written
+with one binary ``COPY`` per table, far faster than row-by-row inserts. Positions come from the
+shared SGP4 frame conversion (vectorised); every enrichment column comes from the same physics
+functions the enricher calls, row by row, so the dashboards see what the enricher would store.
 """
 
 from __future__ import annotations
@@ -17,40 +17,31 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
-from sgp4.api import Satrec
 
-from iss_enricher.storage.sink import POSITION_COLUMNS as STORED_COLUMNS
-from iss_producer.geodesy import speed_kmh, teme_to_geodetic
-from iss_producer.tle import TleRecord, find, load_tle_file
+from iss_contract.columns import AGGREGATE_COLUMNS, STORED_AT_COLUMN
+from iss_contract.columns import POSITION_COLUMNS as STORED_COLUMNS
+from iss_physics import geometry
+from iss_physics.teme import teme_to_geodetic
+from iss_physics.tle import Elements, find, read_tle_file
 
 FloatArray = npt.NDArray[np.float64]
 
-EARTH_RADIUS_KM = 6371.0
 _UNIX_EPOCH_JD = 2440587.5
 _PG_EPOCH_UNIX = 946684800  # 2000-01-01T00:00:00Z, PostgreSQL's timestamp origin
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 
 # The enricher's columns, plus the commit time the enricher leaves to the database's default.
-POSITION_COLUMNS = (*STORED_COLUMNS, "stored_at")
-AGGREGATE_COLUMNS = (
-    "norad_id",
-    "bucket",
-    "samples",
-    "mean_ground_speed_kmh",
-    "mean_orbital_speed_kmh",
-    "min_altitude_km",
-    "max_altitude_km",
-)
+POSITION_COLUMNS = (*STORED_COLUMNS, STORED_AT_COLUMN)
 
 
-def find_tle(repo_root: Path, norad_id: int = 25544) -> TleRecord:
+def find_tle(repo_root: Path, norad_id: int = 25544) -> Elements:
     """The producer's bundled TLE, else the shared data directory next to the repository."""
     candidates = sorted((repo_root / "services" / "iss_producer" / "data").glob("*.tle"))
     candidates += sorted((repo_root.parent / "shared" / "data").glob("*.tle"))
     for path in candidates:
         try:
-            return find(load_tle_file(path), norad_id)
+            return find(read_tle_file(path), norad_id)
         except Exception:  # a file that is not a TLE for this id: try the next one
             continue
     raise FileNotFoundError(f"no TLE for {norad_id} under {repo_root}")
@@ -79,94 +70,65 @@ class Track:
         return int(self.unix_time.size)
 
 
-def _sun(unix_time: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Sub-solar latitude, longitude (degrees) and equation of time (minutes), NOAA formulae."""
-    t = (unix_time / 86400.0 + _UNIX_EPOCH_JD - 2451545.0) / 36525.0
-    mean_long = np.mod(280.46646 + t * (36000.76983 + t * 0.0003032), 360.0)
-    m = np.radians(357.52911 + t * (35999.05029 - 0.0001537 * t))
-    ecc = 0.016708634 - t * (0.000042037 + 0.0000001267 * t)
-    centre = (
-        np.sin(m) * (1.914602 - t * (0.004817 + 0.000014 * t))
-        + np.sin(2 * m) * (0.019993 - 0.000101 * t)
-        + np.sin(3 * m) * 0.000289
-    )
-    omega = np.radians(125.04 - 1934.136 * t)
-    apparent = np.radians(mean_long + centre - 0.00569 - 0.00478 * np.sin(omega))
-    mean_obliq = 23.0 + (26.0 + (21.448 - t * 46.815) / 60.0) / 60.0
-    obliq = np.radians(mean_obliq + 0.00256 * np.cos(omega))
-    declination = np.degrees(np.arcsin(np.sin(obliq) * np.sin(apparent)))
-    y = np.tan(obliq / 2) ** 2
-    l0 = np.radians(mean_long)
-    eot = 4.0 * np.degrees(
-        y * np.sin(2 * l0)
-        - 2 * ecc * np.sin(m)
-        + 4 * ecc * y * np.sin(m) * np.cos(2 * l0)
-        - 0.5 * y * y * np.sin(4 * l0)
-        - 1.25 * ecc * ecc * np.sin(2 * m)
-    )
-    ut_hours = np.mod(unix_time, 86400.0) / 3600.0
-    subsolar_lon = _wrap(-15.0 * (ut_hours - 12.0 + eot / 60.0))
-    return declination, subsolar_lon, eot
-
-
-def _wrap(longitude: FloatArray) -> FloatArray:
-    return np.asarray(longitude - 360.0 * np.floor((longitude + 180.0) / 360.0), dtype=np.float64)
-
-
-def propagate(tle: TleRecord, start_unix: float, count: int, step_s: float = 1.0) -> Track:
+def propagate(tle: Elements, start_unix: float, count: int, step_s: float = 1.0) -> Track:
     """``count`` positions every ``step_s`` seconds from ``start_unix``, all columns filled."""
-    satrec: Any = Satrec.twoline2rv(tle.line1, tle.line2)
+    satrec: Any = tle.satrec()
     unix_time = start_unix + step_s * np.arange(count, dtype=np.float64)
     days = unix_time / 86400.0
     jd = _UNIX_EPOCH_JD + np.floor(days)
     fr = days - np.floor(days)
-    errors, position, velocity = satrec.sgp4_array(jd, fr)
+    errors, position, _ = satrec.sgp4_array(jd, fr)
     if np.any(errors):
         raise ValueError(f"SGP4 failed for {int(np.count_nonzero(errors))} of {count} epochs")
     latitude, longitude, altitude = teme_to_geodetic(position, jd, fr)
-
-    lat_r, lon_r = np.radians(latitude), np.radians(longitude)
-    dlat, dlon = np.diff(lat_r), np.diff(lon_r)
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat_r[:-1]) * np.cos(lat_r[1:]) * np.sin(dlon / 2) ** 2
-    step_km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
-    ground = step_km / (np.diff(unix_time) / 3600.0)
-    bearing = np.mod(
-        np.degrees(
-            np.arctan2(
-                np.sin(dlon) * np.cos(lat_r[1:]),
-                np.cos(lat_r[:-1]) * np.sin(lat_r[1:])
-                - np.sin(lat_r[:-1]) * np.cos(lat_r[1:]) * np.cos(dlon),
-            )
-        ),
-        360.0,
-    )
-    # The first row has no predecessor: repeat the second row's values rather than leave nulls.
-    ground_speed = np.concatenate([ground[:1], ground])
-    heading = np.concatenate([bearing[:1], bearing])
-
-    declination, subsolar_lon, eot = _sun(unix_time)
-    dec_r, sub_r = np.radians(declination), np.radians(subsolar_lon)
-    sin_elev = np.sin(lat_r) * np.sin(dec_r) + np.cos(lat_r) * np.cos(dec_r) * np.cos(lon_r - sub_r)
-    radius = EARTH_RADIUS_KM + altitude
-    along = radius * sin_elev  # satellite position projected on the sun direction
-    sunlit = (along >= 0) | (radius**2 - along**2 > EARTH_RADIUS_KM**2)
-    solar_time = np.mod(np.mod(unix_time, 86400.0) / 3600.0 + longitude / 15.0 + eot / 60.0, 24.0)
+    columns = _enrich(unix_time.tolist(), latitude.tolist(), longitude.tolist(), altitude.tolist())
+    floats = {name: np.asarray(values, dtype=np.float64) for name, values in columns.items()}
     return Track(
         norad_id=tle.norad_id,
         unix_time=unix_time,
         latitude=latitude,
         longitude=longitude,
         altitude_km=altitude,
-        orbital_speed_kmh=speed_kmh(velocity),
-        ground_speed_kmh=ground_speed,
-        heading_deg=heading,
-        subsolar_latitude=declination,
-        subsolar_longitude=subsolar_lon,
-        ground_daylight=sin_elev > 0,
-        satellite_sunlit=sunlit,
-        local_solar_time_h=solar_time,
-        footprint_radius_km=EARTH_RADIUS_KM * np.arccos(EARTH_RADIUS_KM / radius),
+        orbital_speed_kmh=floats["orbital"],
+        ground_speed_kmh=floats["ground"],
+        heading_deg=floats["heading"],
+        subsolar_latitude=floats["subsolar_lat"],
+        subsolar_longitude=floats["subsolar_lon"],
+        ground_daylight=floats["daylight"] > 0.5,
+        satellite_sunlit=floats["sunlit"] > 0.5,
+        local_solar_time_h=floats["solar_time"],
+        footprint_radius_km=floats["footprint"],
     )
+
+
+def _enrich(
+    times: list[float], lats: list[float], lons: list[float], alts: list[float]
+) -> dict[str, list[float]]:
+    """The enrichment columns of each row, from the enricher's own physics functions."""
+    names = ("ground", "heading", "orbital", "subsolar_lat", "subsolar_lon", "daylight")
+    columns: dict[str, list[float]] = {
+        name: [] for name in (*names, "sunlit", "solar_time", "footprint")
+    }
+    for i, (when, lat, lon, alt) in enumerate(zip(times, lats, lons, alts, strict=True)):
+        # The first row has no predecessor: it takes the step to the second row.
+        before, after = (i, i + 1) if i == 0 else (i - 1, i)
+        step_km, heading = geometry.track_step(lats[before], lons[before], lats[after], lons[after])
+        sun = geometry.solar_position_at(when)
+        daylight, sunlit, orbital, solar_time, footprint = geometry.point_fields(sun, lat, lon, alt)
+        row = (
+            step_km / ((times[after] - times[before]) / 3600.0),
+            heading,
+            orbital or 0.0,
+            sun.subsolar_latitude,
+            sun.subsolar_longitude,
+            float(daylight),
+            float(bool(sunlit)),
+            solar_time,
+            footprint or 0.0,
+        )
+        for name, value in zip(columns, row, strict=True):
+            columns[name].append(value)
+    return columns
 
 
 def _pg_micros(unix_time: FloatArray) -> npt.NDArray[np.int64]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iss_enricher import geometry
+from iss_physics import geometry
 
 pytestmark = pytest.mark.unit
 

@@ -17,7 +17,7 @@ import pytest
 from skyfield.api import EarthSatellite, Loader, load, wgs84
 from skyfield_data import get_skyfield_data_path
 
-from iss_enricher import geometry
+from iss_physics import geometry
 from tests.iss_enricher.fixtures import ISS_TLE
 
 pytestmark = pytest.mark.unit

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from sgp4.propagation import gstime
 
-from iss_producer.geodesy import ecef_to_geodetic, gmst_radians, julian_date
+from iss_physics.teme import ecef_to_geodetic, gmst_radians, julian_date
+from iss_physics.tle import find, read_tle_file
 from iss_producer.settings import DEFAULT_TLE_FILE
 from iss_producer.sources.sgp4_source import propagate
-from iss_producer.tle import find, load_tle_file
 
 A = 6378.137
 F = 1 / 298.257223563
@@ -36,7 +36,7 @@ def reference_geodetic(x: float, y: float, z: float) -> tuple[float, float, floa
 
 
 def reference_position(when: datetime) -> tuple[float, float, float]:
-    record = find(load_tle_file(DEFAULT_TLE_FILE), 25544)
+    record = find(read_tle_file(DEFAULT_TLE_FILE), 25544)
     satrec = record.satrec()
     jd, fr = julian_date(when.timestamp())
     error, r, _v = satrec.sgp4(jd, fr)
@@ -65,7 +65,7 @@ MOMENTS = [
 @pytest.mark.unit
 @pytest.mark.parametrize("when", MOMENTS, ids=lambda m: m.isoformat())
 def test_sgp4_position_matches_the_reference_within_one_km(when: datetime) -> None:
-    fix = propagate(find(load_tle_file(DEFAULT_TLE_FILE), 25544), when)
+    fix = propagate(find(read_tle_file(DEFAULT_TLE_FILE), 25544), when)
     lat, lon, height = reference_position(when)
     assert ground_distance_km(fix.latitude, fix.longitude, lat, lon) < 1.0
     assert fix.altitude_km is not None
@@ -74,7 +74,7 @@ def test_sgp4_position_matches_the_reference_within_one_km(when: datetime) -> No
 
 @pytest.mark.unit
 def test_sgp4_position_is_physically_an_iss_position() -> None:
-    fix = propagate(find(load_tle_file(DEFAULT_TLE_FILE), 25544), MOMENTS[1])
+    fix = propagate(find(read_tle_file(DEFAULT_TLE_FILE), 25544), MOMENTS[1])
     assert abs(fix.latitude) <= 51.7
     assert fix.altitude_km is not None
     assert 400 < fix.altitude_km < 440

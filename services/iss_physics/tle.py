@@ -1,4 +1,4 @@
-"""Two-line element sets: parsing with checksum verification, epoch, and the SGP4 model."""
+"""Two-line element sets: parsing with checksum verification, epochs, ages and the SGP4 model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 
 from sgp4.api import Satrec
 
-from iss_passes.errors import ElementsError
+
+class ElementsError(ValueError):
+    """An element set that is malformed, fails its checksum, or cannot be found or read."""
 
 
 def checksum(line: str) -> int:
@@ -47,9 +49,17 @@ class Elements:
         full_year = 1900 + year if year >= 57 else 2000 + year
         return datetime(full_year, 1, 1, tzinfo=UTC) + timedelta(days=day_of_year - 1.0)
 
+    def age_seconds(self, now: datetime) -> float:
+        """How long ago the epoch was (negative when the epoch is in the future)."""
+        return (now - self.epoch).total_seconds()
+
     def satrec(self) -> Satrec:
-        """The SGP4 model of these elements."""
-        model = Satrec.twoline2rv(self.line1, self.line2)
+        """The SGP4 model of these elements; its `error` says whether SGP4 accepted them."""
+        return Satrec.twoline2rv(self.line1, self.line2)
+
+    def checked_satrec(self) -> Satrec:
+        """`satrec`, raising `ElementsError` when SGP4 rejects the elements at their epoch."""
+        model = self.satrec()
         if model.error:
             raise ElementsError(f"SGP4 rejects the elements of NORAD {self.norad_id}")
         return model
