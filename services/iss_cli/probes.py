@@ -6,7 +6,6 @@ one unreachable service never hides what the others say.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from confluent_kafka.admin import AdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from iss_cli.report import Component, Position, State
+from iss_contract.enriched import EnrichedSummary, InvalidEnrichedError, decode_summary
 from iss_runtime.kafka_access import login_problem, topic_problem
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class KafkaFacts:
     detail: str
     lag: int | None = None
     dead_letters: int | None = None
-    latest_enriched: dict[str, Any] | None = None
+    latest_enriched: EnrichedSummary | None = None
 
 
 def _watermarks(
@@ -116,14 +116,14 @@ def _last_value(
     timeout: float,
     denied: list[str],
     user: str | None,
-) -> dict[str, Any] | None:
+) -> EnrichedSummary | None:
     """The newest (by Kafka timestamp) message among the last one of each partition; none,
     said in `denied`, when the topic may be described but not read."""
     wanted = [TopicPartition(topic, p, high - 1) for p, (low, high) in marks.items() if high > low]
     if not wanted:
         return None
     consumer.assign(wanted)
-    newest: tuple[int, dict[str, Any]] | None = None
+    newest: tuple[int, EnrichedSummary] | None = None
     pending = len(wanted)
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
@@ -138,12 +138,12 @@ def _last_value(
             continue
         pending -= 1
         try:
-            body = json.loads(msg.value() or b"")
-        except ValueError:
+            summary = decode_summary(msg.value())
+        except InvalidEnrichedError:
             continue
         stamp = msg.timestamp()[1]
-        if isinstance(body, dict) and (newest is None or stamp > newest[0]):
-            newest = (stamp, body)
+        if newest is None or stamp > newest[0]:
+            newest = (stamp, summary)
     consumer.unassign()
     return None if newest is None else newest[1]
 
@@ -260,17 +260,17 @@ def database_facts(dsn: str, timeout: float) -> DatabaseFacts:
     return DatabaseFacts(True, where, position, float(row[6]))
 
 
-def position_from_message(body: dict[str, Any]) -> Position | None:
+def position_from_message(summary: EnrichedSummary) -> Position | None:
     try:
         return Position(
-            norad_id=int(body["norad_id"]),
-            event_time=datetime.fromisoformat(body["event_time"]).astimezone(UTC),
-            latitude=float(body["latitude"]),
-            longitude=float(body["longitude"]),
-            altitude_km=None if body.get("altitude_km") is None else float(body["altitude_km"]),
-            source=body.get("source"),
+            norad_id=int(summary.norad_id),
+            event_time=datetime.fromisoformat(summary.event_time).astimezone(UTC),
+            latitude=summary.latitude,
+            longitude=summary.longitude,
+            altitude_km=None if summary.altitude_km is None else float(summary.altitude_km),
+            source=summary.source,
         )
-    except (KeyError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return None
 
 

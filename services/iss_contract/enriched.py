@@ -124,3 +124,47 @@ class _EnrichedRecord(msgspec.Struct, gc=False, tag_field="schema", tag=SCHEMA):
 
 
 _encode = msgspec.json.Encoder().encode
+
+
+class EnrichedSummary(msgspec.Struct, frozen=True, gc=False):
+    """What readers of the enriched topic (the live view, `iss-tracker status`) take from a
+    message: where and when, and of which satellite. Every other field is skipped, so a message
+    with fields a reader does not know still reads; the fields readers do not check are kept
+    as they came (`Any`)."""
+
+    event_time: str
+    latitude: float
+    longitude: float
+    norad_id: Any = None
+    altitude_km: Any = None
+    source: Any = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """(norad_id, event_time), the identity readers drop repeats by; 0 without an integer id."""
+        norad_id = self.norad_id
+        if isinstance(norad_id, bool) or not isinstance(norad_id, int):
+            norad_id = 0
+        return norad_id, self.event_time
+
+
+class InvalidEnrichedError(ValueError):
+    """A value on the enriched topic without a position a reader can use; says why."""
+
+
+_decode_summary = msgspec.json.Decoder(EnrichedSummary).decode
+
+
+def decode_summary(value: bytes | None) -> EnrichedSummary:
+    """The summary of one enriched message: a JSON object whose `latitude` and `longitude` are
+    numbers (not booleans) and whose `event_time` is a string. Raises `InvalidEnrichedError`."""
+    if value is None:
+        raise InvalidEnrichedError("empty value")
+    try:
+        return _decode_summary(value)
+    except msgspec.ValidationError as exc:
+        raise InvalidEnrichedError(str(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidEnrichedError(f"not JSON: {exc}") from exc
+    except RecursionError as exc:  # a skipped field nested deeper than the decoder can go
+        raise InvalidEnrichedError("nested too deeply") from exc

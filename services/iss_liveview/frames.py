@@ -9,14 +9,12 @@ position in it, so the gateway never re-serialises a message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 
-REQUIRED_NUMBERS = ("latitude", "longitude")
+from iss_contract.enriched import InvalidEnrichedError, decode_summary
 
-
-class InvalidPositionError(ValueError):
-    """A value on the enriched topic that the page could not draw."""
+InvalidPositionError = InvalidEnrichedError
+"""A value on the enriched topic that the page could not draw."""
 
 
 def checked_position(value: bytes | None) -> str:
@@ -30,26 +28,11 @@ def checked_position(value: bytes | None) -> str:
 def checked_keyed_position(value: bytes | None) -> tuple[str, tuple[int, str]]:
     """`checked_position`, and the position's (norad_id, event_time) key for dropping repeats;
     a value without an integer `norad_id` gets the key (0, event_time)."""
-    if value is None:
-        raise InvalidPositionError("empty value")
+    summary = decode_summary(value)  # refuses None
     try:
-        text = value.decode("utf-8")
-        body = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidPositionError(f"not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise InvalidPositionError("not a JSON object")
-    for field in REQUIRED_NUMBERS:
-        number = body.get(field)
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            raise InvalidPositionError(f"{field} is not a number")
-    event_time = body.get("event_time")
-    if not isinstance(event_time, str):
-        raise InvalidPositionError("event_time is not a string")
-    norad_id = body.get("norad_id")
-    if isinstance(norad_id, bool) or not isinstance(norad_id, int):
-        norad_id = 0
-    return text, (norad_id, event_time)
+        return bytes(value or b"").decode("utf-8"), summary.key
+    except UnicodeDecodeError as exc:
+        raise InvalidPositionError(f"not UTF-8: {exc}") from exc
 
 
 def position_frame(position_json: str, kafka_ts_ms: int | None) -> str:

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from iss_contract.deadletter import DeadLetter, Reason
-from iss_contract.enriched import EnrichedPosition
+from iss_contract.enriched import EnrichedPosition, InvalidEnrichedError, decode_summary
 from iss_contract.schemas import load
 from tests.iss_contract.test_validate import NOW, a_position
 
@@ -40,6 +40,19 @@ def test_an_enriched_message_satisfies_the_published_schema_and_reads_back_as_it
         assert document == position.to_dict()
         assert next(iter(document)) == "schema"
         assert document["event_time"] == "2026-11-21T15:00:00Z"
+
+
+def test_an_enriched_message_reads_back_as_the_summary_its_readers_use() -> None:
+    summary = decode_summary(an_enriched_position().to_bytes())
+    assert summary.key == (25544, "2026-11-21T15:00:00Z")
+    assert (summary.latitude, summary.longitude) == (a_position().latitude, a_position().longitude)
+    assert summary.source == a_position().source
+
+
+def test_a_summary_refuses_a_field_nested_deeper_than_the_decoder_goes() -> None:
+    deep = b'{"event_time":"2026-11-21T15:00:00Z","latitude":1,"longitude":2,"x":'
+    with pytest.raises(InvalidEnrichedError, match="nested too deeply"):
+        decode_summary(deep + b"[" * 100_000 + b"]" * 100_000 + b"}")
 
 
 def test_an_enriched_message_keeps_every_raw_field_it_was_built_from() -> None:
