@@ -8,6 +8,26 @@ from __future__ import annotations
 
 from grafanalib import core
 
+from iss_contract.metric_names import (
+    BATCH_WRITE,
+    CHECKS,
+    CONSUMER_LAG,
+    CURRENT_SOURCE,
+    DECISION_SECONDS,
+    DELIVERY_FAILURES,
+    END_TO_END_LATENCY,
+    FETCH_DURATION,
+    FETCHES,
+    LAST_COMMITTED,
+    LAST_PUBLISH,
+    MESSAGES_PRODUCED,
+    PRODUCER_REJECTED,
+    RECORDS_IN,
+    RECORDS_OUT,
+    RECORDS_REJECTED,
+    RESTARTS,
+    TLE_AGE,
+)
 from iss_dashboards import defaults as d
 
 OUTPUT = "pipeline-health.json"
@@ -16,8 +36,8 @@ UID = "iss-pipeline-health"
 RATE = "$__rate_interval"
 RANGE = "$__range"
 
-STORED_FRESHNESS = "time() - max(iss_enricher_last_committed_event_timestamp_seconds)"
-RAW_FRESHNESS = "time() - max(iss_producer_last_publish_timestamp_seconds)"
+STORED_FRESHNESS = f"time() - max({LAST_COMMITTED})"
+RAW_FRESHNESS = f"time() - max({LAST_PUBLISH})"
 
 KAFKA_EXPORTER_ABSENT = (
     "No kafka-exporter series: external or managed Kafka, or the exporter is off. "
@@ -73,7 +93,7 @@ def overview_panels() -> list[core.Panel]:
         d.stat(
             "Rows stored per second",
             "Records the enricher wrote, per second (about 1 for one satellite at 1 Hz).",
-            d.promql(f"sum(rate(iss_enricher_records_out_total[{RATE}]))", "stored"),
+            d.promql(f"sum(rate({RECORDS_OUT}[{RATE}]))", "stored"),
             d.grid(12, 0, 6, 4),
             unit="ops",
             decimals=2,
@@ -81,7 +101,7 @@ def overview_panels() -> list[core.Panel]:
         d.stat(
             "Operator restarts in range",
             "Restarts the operator made in the dashboard's time range, all components.",
-            d.promql(f"sum(increase(iss_operator_restarts_total[{RANGE}]))", "restarts"),
+            d.promql(f"sum(increase({RESTARTS}[{RANGE}]))", "restarts"),
             d.grid(18, 0, 6, 4),
             decimals=0,
             steps=d.threshold_steps(("green", None), ("orange", 1)),
@@ -113,7 +133,7 @@ def dataflow_panels() -> list[core.Panel]:
             "(librdkafka statistics): works with any Kafka, with or without kafka-exporter.",
             [
                 d.promql(
-                    "max by (topic, partition) (iss_enricher_consumer_lag_messages)",
+                    f"max by (topic, partition) ({CONSUMER_LAG})",
                     "enricher {{topic}}/{{partition}}",
                 )
             ],
@@ -127,22 +147,22 @@ def dataflow_panels() -> list[core.Panel]:
             "letters. In a healthy pipeline the first three lines coincide.",
             [
                 d.promql(
-                    f"sum(rate(iss_producer_messages_produced_total[{RATE}]))",
+                    f"sum(rate({MESSAGES_PRODUCED}[{RATE}]))",
                     "produced",
                     ref_id="A",
                 ),
                 d.promql(
-                    f"sum(rate(iss_enricher_records_in_total[{RATE}]))",
+                    f"sum(rate({RECORDS_IN}[{RATE}]))",
                     "enricher in",
                     ref_id="B",
                 ),
                 d.promql(
-                    f"sum(rate(iss_enricher_records_out_total[{RATE}]))",
+                    f"sum(rate({RECORDS_OUT}[{RATE}]))",
                     "stored",
                     ref_id="C",
                 ),
                 d.promql(
-                    f"sum(rate(iss_enricher_records_rejected_total[{RATE}]))",
+                    f"sum(rate({RECORDS_REJECTED}[{RATE}]))",
                     "dead letters",
                     ref_id="D",
                 ),
@@ -155,7 +175,7 @@ def dataflow_panels() -> list[core.Panel]:
             "End-to-end latency",
             "From a position's event time to its row committed in the database: 50th, 95th and "
             "99th percentiles.",
-            _quantiles("iss_enricher_end_to_end_latency_seconds"),
+            _quantiles(END_TO_END_LATENCY),
             d.grid(0, 12, 12, 8),
             unit="s",
             legend_calcs=["mean", "max"],
@@ -163,7 +183,7 @@ def dataflow_panels() -> list[core.Panel]:
         d.timeseries(
             "Database write latency",
             "Time to write one batch of rows (COPY and upsert): 50th, 95th and 99th percentiles.",
-            _quantiles("iss_enricher_batch_write_seconds"),
+            _quantiles(BATCH_WRITE),
             d.grid(12, 12, 12, 8),
             unit="s",
             legend_calcs=["mean", "max"],
@@ -179,12 +199,12 @@ def error_panels() -> list[core.Panel]:
             "rejected from its sources, per second by reason.",
             [
                 d.promql(
-                    f"sum by (reason) (rate(iss_enricher_records_rejected_total[{RATE}]))",
+                    f"sum by (reason) (rate({RECORDS_REJECTED}[{RATE}]))",
                     "enricher: {{reason}}",
                     ref_id="A",
                 ),
                 d.promql(
-                    f"sum by (source, reason) (rate(iss_producer_rejected_total[{RATE}]))",
+                    f"sum by (source, reason) (rate({PRODUCER_REJECTED}[{RATE}]))",
                     "producer {{source}}: {{reason}}",
                     ref_id="B",
                 ),
@@ -198,12 +218,12 @@ def error_panels() -> list[core.Panel]:
             "Fetches from each source by outcome, and messages Kafka failed to acknowledge.",
             [
                 d.promql(
-                    f"sum by (source, outcome) (rate(iss_producer_fetches_total[{RATE}]))",
+                    f"sum by (source, outcome) (rate({FETCHES}[{RATE}]))",
                     "{{source}} {{outcome}}",
                     ref_id="A",
                 ),
                 d.promql(
-                    f"sum(rate(iss_producer_delivery_failures_total[{RATE}]))",
+                    f"sum(rate({DELIVERY_FAILURES}[{RATE}]))",
                     "delivery failures",
                     ref_id="B",
                 ),
@@ -221,7 +241,7 @@ def producer_panels() -> list[core.Panel]:
             "Producer source",
             "The source the producer uses now (1) and the others (0). It falls back from "
             "wheretheiss to open-notify to SGP4 propagation when a source fails.",
-            [d.promql("max by (source) (iss_producer_current_source)", "{{source}}")],
+            [d.promql(f"max by (source) ({CURRENT_SOURCE})", "{{source}}")],
             d.grid(0, 28, 8, 8),
             unit="bool_on_off",
             interpolation="stepAfter",
@@ -232,7 +252,7 @@ def producer_panels() -> list[core.Panel]:
             [
                 d.promql(
                     "histogram_quantile(0.95, sum by (le, source) "
-                    f"(rate(iss_producer_fetch_duration_seconds_bucket[{RATE}])))",
+                    f"(rate({FETCH_DURATION}_bucket[{RATE}])))",
                     "{{source}} p95",
                 )
             ],
@@ -243,7 +263,7 @@ def producer_panels() -> list[core.Panel]:
         d.timeseries(
             "TLE age",
             "Age of the element set SGP4 propagates from; positions drift as it ages.",
-            [d.promql("max(iss_producer_tle_age_seconds)", "TLE age")],
+            [d.promql(f"max({TLE_AGE})", "TLE age")],
             d.grid(16, 28, 8, 8),
             unit="s",
         ),
@@ -257,7 +277,7 @@ def operator_panels() -> list[core.Panel]:
             "Health checks the operator ran per second, by pipeline and outcome.",
             [
                 d.promql(
-                    f"sum by (pipeline, outcome) (rate(iss_operator_checks_total[{RATE}]))",
+                    f"sum by (pipeline, outcome) (rate({CHECKS}[{RATE}]))",
                     "{{pipeline}} {{outcome}}",
                 )
             ],
@@ -270,8 +290,7 @@ def operator_panels() -> list[core.Panel]:
             "Restarts by pipeline, component and reason, per interval.",
             [
                 d.promql(
-                    "sum by (pipeline, component, reason) "
-                    f"(increase(iss_operator_restarts_total[{RATE}]))",
+                    f"sum by (pipeline, component, reason) (increase({RESTARTS}[{RATE}]))",
                     "{{pipeline}} {{component}}: {{reason}}",
                 )
             ],
@@ -283,7 +302,7 @@ def operator_panels() -> list[core.Panel]:
         d.timeseries(
             "Operator decision time",
             "Time the operator takes to read metrics and decide, 50th, 95th and 99th percentiles.",
-            _quantiles("iss_operator_decision_seconds"),
+            _quantiles(DECISION_SECONDS),
             d.grid(16, 36, 8, 8),
             unit="s",
             legend_calcs=["mean", "max"],

@@ -96,14 +96,21 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Decision:
+    """What the check concluded: the phase and why, and the one action to take, if any."""
+
     phase: Phase
     reason: Reason
     message: str
-    action: Action
-    component: str | None
-    fault: Reason | None
-    verdicts: tuple[Verdict, ...]
+    action: Action = Action.NONE
+    component: str | None = None
+    """The component at fault, or None when nothing is to blame."""
+    fault: Reason | None = None
+    verdicts: tuple[Verdict, ...] = ()
     metrics_missing: tuple[str, ...] = ()
+
+
+Fault = tuple[Reason, Component | None, str]
+"""(why, the component to restart or None when a restart cannot help, the message)."""
 
 
 def _value(reading: Reading | None) -> float | None:
@@ -122,33 +129,24 @@ def _lag_high(component: Component, readings: ComponentReadings) -> bool:
 
 
 def _verdict(component: Component, readings: ComponentReadings | None) -> Verdict:
+    name = component.name
     if readings is None:
-        return Verdict(component.name, None, None, None, "not observed")
+        return Verdict(name, None, None, None, "not observed")
     freshness = _value(readings.freshness)
     lag = _value(readings.lag)
     if isinstance(readings.freshness, Unknown):
+        unknown = readings.freshness
         return Verdict(
-            component.name,
-            None,
-            lag,
-            None,
-            f"freshness unknown: {readings.freshness.reason}: {readings.freshness.detail}",
+            name, None, lag, None, f"freshness unknown: {unknown.reason}: {unknown.detail}"
         )
     assert freshness is not None
     threshold = component.freshness_threshold_seconds
     if freshness > threshold:
-        return Verdict(
-            component.name, freshness, lag, False, f"stale: {freshness:.1f}s > {threshold:g}s"
-        )
+        return Verdict(name, freshness, lag, False, f"stale: {freshness:.1f}s > {threshold:g}s")
     if _lag_high(component, readings):
-        return Verdict(
-            component.name,
-            freshness,
-            lag,
-            False,
-            f"lag {lag:.0f} > {component.lag_threshold_messages:g} messages",
-        )
-    return Verdict(component.name, freshness, lag, True, f"fresh: {freshness:.1f}s")
+        message = f"lag {lag:.0f} > {component.lag_threshold_messages:g} messages"
+        return Verdict(name, freshness, lag, False, message)
+    return Verdict(name, freshness, lag, True, f"fresh: {freshness:.1f}s")
 
 
 def restarts_in_last_hour(
@@ -187,66 +185,76 @@ def prune_history(history: Sequence[RestartRecord], now: datetime) -> list[Resta
     return kept
 
 
-def _fault(
-    spec: PipelineSpec, observations: Mapping[str, ComponentReadings]
-) -> tuple[Reason, Component | None, str] | None:
-    """The fault to act on (most upstream first), or None when nothing is stale."""
-    producer = spec.with_role(Role.PRODUCER)
-    if producer is not None and _is_stale(producer, observations[producer.name]):
-        readings = observations[producer.name]
-        age = _value(readings.freshness)
-        if producer.upstream_query is not None:
-            ratio = readings.upstream_failure_ratio
-            if isinstance(ratio, Unknown) or ratio is None:
-                detail = ratio.detail if isinstance(ratio, Unknown) else "no reading"
-                return (
-                    Reason.METRICS_UNAVAILABLE,
-                    None,
-                    f"producer stale ({age:.1f}s) and source fetch failures unknown: {detail}",
-                )
-            if ratio.value >= producer.upstream_failure_ratio:
-                return (
-                    Reason.UPSTREAM_OUTAGE,
-                    None,
-                    f"upstream API outage: producer alive but {ratio.value:.0%} of source "
-                    f"fetches fail; no position published for {age:.1f}s; restarting "
-                    "would not help",
-                )
-        return (
-            Reason.PRODUCER_STALE,
-            producer,
-            f"producer stopped publishing: last message {age:.1f}s ago "
-            f"(threshold {producer.freshness_threshold_seconds:g}s)",
-        )
-    enricher = spec.with_role(Role.ENRICHER)
-    if enricher is not None and _is_stale(enricher, observations[enricher.name]):
-        age = _value(observations[enricher.name].freshness)
-        assert age is not None
-        threshold = enricher.freshness_threshold_seconds
-        if producer is None:
+def _producer_fault(producer: Component, readings: ComponentReadings) -> Fault:
+    """The stale producer's fault: its own, or its upstream's when the source fetches fail."""
+    age = _value(readings.freshness)
+    if producer.upstream_query is not None:
+        ratio = readings.upstream_failure_ratio
+        if isinstance(ratio, Unknown) or ratio is None:
+            detail = ratio.detail if isinstance(ratio, Unknown) else "no reading"
             return (
-                Reason.ENRICHER_STALE,
-                enricher,
-                f"stored data stale ({age:.1f}s > {threshold:g}s); no producer configured",
-            )
-        raw_age = _value(observations[producer.name].freshness)
-        assert raw_age is not None
-        # In an outage upstream both ages grow together, a pipeline latency apart; when the
-        # enricher hangs the stored age grows alone. Half the threshold separates the two
-        # without delaying the verdict on a hung enricher by the raw input's age.
-        if age - raw_age <= threshold / 2:
-            return (
-                Reason.INPUT_STALE,
+                Reason.METRICS_UNAVAILABLE,
                 None,
-                f"stored data stale ({age:.1f}s) because raw input is ({raw_age:.1f}s old); "
-                "the enricher keeps up",
+                f"producer stale ({age:.1f}s) and source fetch failures unknown: {detail}",
             )
+        if ratio.value >= producer.upstream_failure_ratio:
+            return (
+                Reason.UPSTREAM_OUTAGE,
+                None,
+                f"upstream API outage: producer alive but {ratio.value:.0%} of source "
+                f"fetches fail; no position published for {age:.1f}s; restarting "
+                "would not help",
+            )
+    return (
+        Reason.PRODUCER_STALE,
+        producer,
+        f"producer stopped publishing: last message {age:.1f}s ago "
+        f"(threshold {producer.freshness_threshold_seconds:g}s)",
+    )
+
+
+def _enricher_fault(
+    enricher: Component, readings: ComponentReadings, raw: ComponentReadings | None
+) -> Fault:
+    """The stale enricher's fault: its own, unless the raw input (`raw`) is as old."""
+    age = _value(readings.freshness)
+    assert age is not None
+    threshold = enricher.freshness_threshold_seconds
+    if raw is None:
         return (
             Reason.ENRICHER_STALE,
             enricher,
-            f"stored data stale ({age:.1f}s > {threshold:g}s) while raw input is fresh "
-            f"({raw_age:.1f}s)",
+            f"stored data stale ({age:.1f}s > {threshold:g}s); no producer configured",
         )
+    raw_age = _value(raw.freshness)
+    assert raw_age is not None
+    # In an outage upstream both ages grow together, a pipeline latency apart; when the
+    # enricher hangs the stored age grows alone. Half the threshold separates the two
+    # without delaying the verdict on a hung enricher by the raw input's age.
+    if age - raw_age <= threshold / 2:
+        return (
+            Reason.INPUT_STALE,
+            None,
+            f"stored data stale ({age:.1f}s) because raw input is ({raw_age:.1f}s old); "
+            "the enricher keeps up",
+        )
+    return (
+        Reason.ENRICHER_STALE,
+        enricher,
+        f"stored data stale ({age:.1f}s > {threshold:g}s) while raw input is fresh "
+        f"({raw_age:.1f}s)",
+    )
+
+
+def _fault(spec: PipelineSpec, observations: Mapping[str, ComponentReadings]) -> Fault | None:
+    """The fault to act on (most upstream first), or None when nothing is stale."""
+    producer = spec.with_role(Role.PRODUCER)
+    if producer is not None and _is_stale(producer, observations[producer.name]):
+        return _producer_fault(producer, observations[producer.name])
+    enricher = spec.with_role(Role.ENRICHER)
+    if enricher is not None and _is_stale(enricher, observations[enricher.name]):
+        raw = None if producer is None else observations[producer.name]
+        return _enricher_fault(enricher, observations[enricher.name], raw)
     for component in spec.components:
         if component.role is Role.OTHER and _is_stale(component, observations[component.name]):
             age = _value(observations[component.name].freshness)
@@ -258,6 +266,100 @@ def _fault(
     return None
 
 
+def _unobserved(
+    spec: PipelineSpec,
+    observations: Mapping[str, ComponentReadings],
+    verdicts: tuple[Verdict, ...],
+) -> Decision | None:
+    """Unknown, when any component's freshness could not be read; None when all were."""
+    missing = tuple(
+        c.name
+        for c in spec.components
+        if c.name not in observations or isinstance(observations[c.name].freshness, Unknown)
+    )
+    if not missing:
+        return None
+    reasons = {
+        f"{r.freshness.reason}: {r.freshness.detail}"
+        for name in missing
+        if (r := observations.get(name)) is not None and isinstance(r.freshness, Unknown)
+    }
+    if len(reasons) == 1 and len(missing) > 1:
+        details = f"{', '.join(missing)}: {reasons.pop()}"
+    else:
+        details = "; ".join(f"{v.name}: {v.message}" for v in verdicts if v.name in missing)
+    return Decision(
+        Phase.UNKNOWN,
+        Reason.METRICS_UNAVAILABLE,
+        f"unknown, restarting nothing: {details}",
+        verdicts=verdicts,
+        metrics_missing=missing,
+    )
+
+
+def _fresh(
+    spec: PipelineSpec,
+    observations: Mapping[str, ComponentReadings],
+    verdicts: tuple[Verdict, ...],
+) -> Decision:
+    """Nothing is stale: Healthy, or Degraded when a consumer lags."""
+    lagging = [c.name for c in spec.components if _lag_high(c, observations[c.name])]
+    if not lagging:
+        return Decision(Phase.HEALTHY, Reason.ALL_FRESH, "all components fresh", verdicts=verdicts)
+    details = "; ".join(v.message for v in verdicts if v.name in lagging)
+    return Decision(
+        Phase.DEGRADED,
+        Reason.CONSUMER_LAG_HIGH,
+        f"consumer lag high ({details}); data fresh, restarting nothing",
+        fault=Reason.CONSUMER_LAG_HIGH,
+        verdicts=verdicts,
+    )
+
+
+def _restart(
+    spec: PipelineSpec,
+    fault: Fault,
+    history: Sequence[RestartRecord],
+    now: datetime,
+    verdicts: tuple[Verdict, ...],
+) -> Decision:
+    """A fault with a component to blame: restart it, unless the budget or the cooldown says
+    no; in dry-run mode, record that it would have been restarted."""
+    reason, culprit, message = fault
+    if culprit is None:
+        phase = Phase.UNKNOWN if reason is Reason.METRICS_UNAVAILABLE else Phase.DEGRADED
+        return Decision(phase, reason, message, fault=reason, verdicts=verdicts)
+
+    def blamed(phase: Phase, why: Reason, text: str, action: Action = Action.NONE) -> Decision:
+        return Decision(phase, why, text, action, culprit.name, reason, verdicts)
+
+    policy = spec.restart_policy
+    recent = restarts_in_last_hour(history, now, spec.dry_run)
+    if len(recent) >= policy.max_restarts_per_hour:
+        return blamed(
+            Phase.BUDGET_EXHAUSTED,
+            Reason.BUDGET_EXHAUSTED,
+            f"{message}; restart budget exhausted ({len(recent)}/"
+            f"{policy.max_restarts_per_hour} in the last hour), not restarting {culprit.name}",
+        )
+    same_mode = [r for r in history if r.dry_run == spec.dry_run]
+    if same_mode:
+        latest = max(same_mode, key=lambda r: r.at)
+        wait = cooldown_for(policy, len(recent))
+        if now < latest.at + wait:
+            remaining = (latest.at + wait - now).total_seconds()
+            return blamed(
+                Phase.RECOVERING,
+                Reason.COOLDOWN_ACTIVE,
+                f"{message}; cooldown after restarting {latest.component}: {remaining:.0f}s left",
+            )
+    workload = f"{culprit.workload.kind} {culprit.workload.name}"
+    if spec.dry_run:
+        text = f"{message}; dry run: would restart {workload}"
+        return blamed(Phase.DEGRADED, reason, text, Action.WOULD_RESTART)
+    return blamed(Phase.RECOVERING, reason, f"{message}; restarting {workload}", Action.RESTART)
+
+
 def decide(
     observations: Mapping[str, ComponentReadings],
     spec: PipelineSpec,
@@ -266,115 +368,12 @@ def decide(
 ) -> Decision:
     """Decide what the pipeline's state is and which component, if any, to restart."""
     if spec.paused:
-        return Decision(
-            Phase.PAUSED,
-            Reason.PAUSED,
-            "paused: not checking, not restarting",
-            Action.NONE,
-            None,
-            None,
-            (),
-        )
+        return Decision(Phase.PAUSED, Reason.PAUSED, "paused: not checking, not restarting")
     verdicts = tuple(_verdict(c, observations.get(c.name)) for c in spec.components)
-    missing = tuple(
-        c.name
-        for c in spec.components
-        if c.name not in observations or isinstance(observations[c.name].freshness, Unknown)
-    )
-    if missing:
-        reasons = {
-            f"{r.freshness.reason}: {r.freshness.detail}"
-            for name in missing
-            if (r := observations.get(name)) is not None and isinstance(r.freshness, Unknown)
-        }
-        if len(reasons) == 1 and len(missing) > 1:
-            details = f"{', '.join(missing)}: {reasons.pop()}"
-        else:
-            details = "; ".join(f"{v.name}: {v.message}" for v in verdicts if v.name in missing)
-        return Decision(
-            Phase.UNKNOWN,
-            Reason.METRICS_UNAVAILABLE,
-            f"unknown, restarting nothing: {details}",
-            Action.NONE,
-            None,
-            None,
-            verdicts,
-            missing,
-        )
-
+    unobserved = _unobserved(spec, observations, verdicts)
+    if unobserved is not None:
+        return unobserved
     fault = _fault(spec, observations)
     if fault is None:
-        lagging = [c.name for c in spec.components if _lag_high(c, observations[c.name])]
-        if lagging:
-            details = "; ".join(v.message for v in verdicts if v.name in lagging)
-            return Decision(
-                Phase.DEGRADED,
-                Reason.CONSUMER_LAG_HIGH,
-                f"consumer lag high ({details}); data fresh, restarting nothing",
-                Action.NONE,
-                None,
-                Reason.CONSUMER_LAG_HIGH,
-                verdicts,
-            )
-        return Decision(
-            Phase.HEALTHY,
-            Reason.ALL_FRESH,
-            "all components fresh",
-            Action.NONE,
-            None,
-            None,
-            verdicts,
-        )
-
-    reason, culprit, message = fault
-    if culprit is None:
-        phase = Phase.UNKNOWN if reason is Reason.METRICS_UNAVAILABLE else Phase.DEGRADED
-        return Decision(phase, reason, message, Action.NONE, None, reason, verdicts)
-
-    policy = spec.restart_policy
-    recent = restarts_in_last_hour(history, now, spec.dry_run)
-    if len(recent) >= policy.max_restarts_per_hour:
-        return Decision(
-            Phase.BUDGET_EXHAUSTED,
-            Reason.BUDGET_EXHAUSTED,
-            f"{message}; restart budget exhausted ({len(recent)}/"
-            f"{policy.max_restarts_per_hour} in the last hour), not restarting {culprit.name}",
-            Action.NONE,
-            culprit.name,
-            reason,
-            verdicts,
-        )
-    same_mode = [r for r in history if r.dry_run == spec.dry_run]
-    if same_mode:
-        latest = max(same_mode, key=lambda r: r.at)
-        wait = cooldown_for(policy, len(recent))
-        if now < latest.at + wait:
-            remaining = (latest.at + wait - now).total_seconds()
-            return Decision(
-                Phase.RECOVERING,
-                Reason.COOLDOWN_ACTIVE,
-                f"{message}; cooldown after restarting {latest.component}: {remaining:.0f}s left",
-                Action.NONE,
-                culprit.name,
-                reason,
-                verdicts,
-            )
-    if spec.dry_run:
-        return Decision(
-            Phase.DEGRADED,
-            reason,
-            f"{message}; dry run: would restart {culprit.workload.kind} {culprit.workload.name}",
-            Action.WOULD_RESTART,
-            culprit.name,
-            reason,
-            verdicts,
-        )
-    return Decision(
-        Phase.RECOVERING,
-        reason,
-        f"{message}; restarting {culprit.workload.kind} {culprit.workload.name}",
-        Action.RESTART,
-        culprit.name,
-        reason,
-        verdicts,
-    )
+        return _fresh(spec, observations, verdicts)
+    return _restart(spec, fault, history, now, verdicts)

@@ -340,7 +340,6 @@ class CheckLoop:
 
     async def round(self, now: datetime) -> float:
         """One check; returns the seconds until the next one."""
-        runtime = self.runtime
         raw_spec = dict(self.body.spec)
         generation = self.body.metadata.get("generation")
         interval = _interval(raw_spec)
@@ -351,7 +350,46 @@ class CheckLoop:
         except SpecError as exc:
             await self._error("InvalidSpec", str(exc), previous, now, generation)
             return interval
+        wait = self._not_due(spec, previous, generation, interval, now)
+        if wait is not None:
+            return wait
+        if await self._workload_missing(spec, previous, now, generation):
+            return interval
 
+        history = history_from_status(previous)
+        declare_restart_series(self.runtime.metrics, self.pipeline, spec.components)
+        observations: dict[str, ComponentReadings] = {}
+        if not spec.paused:
+            assert self.runtime.session is not None
+            observations = await _observe(self.runtime.session, spec, now)
+        decision = decide(observations, spec, history, now)
+        self.runtime.metrics.decision_seconds.observe(time.perf_counter() - started)
+
+        restarted, failure = await self._act(spec, decision, now)
+        if failure is not None and failure.reason == "WorkloadNotFound":
+            self.state.missing_workload = str(failure)
+            await self._error(failure.reason, str(failure), previous, now, generation)
+            return interval
+        if restarted is not None:
+            history.append(restarted)
+        history = prune_history(history, now)
+        await self._report(spec, decision, history, previous, now, generation, restarted, failure)
+
+        wake = now + timedelta(seconds=interval)
+        ends = cooldown_ends(spec, history, now)
+        if decision.component is not None and ends is not None and now < ends < wake:
+            wake = ends
+        return (wake - self.runtime.clock()).total_seconds()
+
+    def _not_due(
+        self,
+        spec: PipelineSpec,
+        previous: dict[str, Any],
+        generation: int | None,
+        interval: float,
+        now: datetime,
+    ) -> float | None:
+        """Seconds to wait when this round has nothing to do; None when it is due."""
         last = _last_check(previous)
         if (
             self.state.status is None  # the first round after an operator start
@@ -362,59 +400,62 @@ class CheckLoop:
             return (last + timedelta(seconds=interval) - now).total_seconds()
         if spec.paused and previous.get("phase") == Phase.PAUSED.value:
             return interval
+        return None
 
-        if not spec.paused and (
-            self.state.checked_workloads != generation or self.state.missing_workload
+    async def _workload_missing(
+        self, spec: PipelineSpec, previous: dict[str, Any], now: datetime, generation: int | None
+    ) -> bool:
+        """Whether a component's workload is missing (reported as an Error); checked once per
+        generation, and every round while one is missing."""
+        if spec.paused or (
+            self.state.checked_workloads == generation and not self.state.missing_workload
         ):
-            missing = await self._missing_workload(spec)
-            if missing is not None:
-                self.state.missing_workload = missing
-                await self._error("WorkloadNotFound", missing, previous, now, generation)
-                return interval
-            self.state.missing_workload = None
-            self.state.checked_workloads = generation
+            return False
+        missing = await self._missing_workload(spec)
+        if missing is not None:
+            self.state.missing_workload = missing
+            await self._error("WorkloadNotFound", missing, previous, now, generation)
+            return True
+        self.state.missing_workload = None
+        self.state.checked_workloads = generation
+        return False
 
-        history = history_from_status(previous)
-        declare_restart_series(runtime.metrics, self.pipeline, spec.components)
-        if spec.paused:
-            observations: dict[str, ComponentReadings] = {}
-        else:
-            assert runtime.session is not None
-            observations = await _observe(runtime.session, spec, now)
-        decision = decide(observations, spec, history, now)
-        runtime.metrics.decision_seconds.observe(time.perf_counter() - started)
+    async def _act(
+        self, spec: PipelineSpec, decision: Decision, now: datetime
+    ) -> tuple[RestartRecord | None, RestartError | None]:
+        """Carry out the decision's restart (or dry-run record): (what to add to the history,
+        why the restart failed)."""
+        if decision.action not in (Action.RESTART, Action.WOULD_RESTART) or not decision.component:
+            return None, None
+        component = spec.component(decision.component)
+        record = RestartRecord(
+            component=component.name,
+            at=now,
+            reason=(decision.fault or decision.reason).value,
+            dry_run=decision.action is Action.WOULD_RESTART,
+        )
+        if decision.action is Action.WOULD_RESTART:
+            logger.info("dry run, would restart %s in %s", component.name, self.pipeline)
+            return record, None
+        failure = await self._restart(spec, component.name, now)
+        if failure is not None:
+            return None, failure
+        self.runtime.metrics.restarts.labels(self.pipeline, component.name, record.reason).inc()
+        logger.warning("restarted %s in %s: %s", component.name, self.pipeline, decision.message)
+        return record, None
 
-        restarted: RestartRecord | None = None
-        failure: RestartError | None = None
-        if decision.action in (Action.RESTART, Action.WOULD_RESTART) and decision.component:
-            component = spec.component(decision.component)
-            record = RestartRecord(
-                component=component.name,
-                at=now,
-                reason=(decision.fault or decision.reason).value,
-                dry_run=decision.action is Action.WOULD_RESTART,
-            )
-            if decision.action is Action.RESTART:
-                failure = await self._restart(spec, component.name, now)
-                if failure is None:
-                    runtime.metrics.restarts.labels(
-                        self.pipeline, component.name, record.reason
-                    ).inc()
-                    logger.warning(
-                        "restarted %s in %s: %s", component.name, self.pipeline, decision.message
-                    )
-            else:
-                logger.info("dry run, would restart %s in %s", component.name, self.pipeline)
-            if failure is None:
-                restarted = record
-                history.append(record)
-
-        if failure is not None and failure.reason == "WorkloadNotFound":
-            self.state.missing_workload = str(failure)
-            await self._error(failure.reason, str(failure), previous, now, generation)
-            return interval
-
-        history = prune_history(history, now)
+    async def _report(
+        self,
+        spec: PipelineSpec,
+        decision: Decision,
+        history: list[RestartRecord],
+        previous: dict[str, Any],
+        now: datetime,
+        generation: int | None,
+        restarted: RestartRecord | None,
+        failure: RestartError | None,
+    ) -> None:
+        """Write the status, post the Events and count the check."""
         new_status = build_status(
             decision=decision,
             spec=spec,
@@ -431,13 +472,7 @@ class CheckLoop:
         await self._write(new_status, generation)
         await self._post_events(previous.get("phase"), decision, restarted, failure, now)
         outcome = "error" if failure is not None else decision.phase.value.lower()
-        runtime.metrics.checks.labels(self.pipeline, outcome).inc()
-
-        wake = now + timedelta(seconds=interval)
-        ends = cooldown_ends(spec, history, now)
-        if decision.component is not None and ends is not None and now < ends < wake:
-            wake = ends
-        return (wake - runtime.clock()).total_seconds()
+        self.runtime.metrics.checks.labels(self.pipeline, outcome).inc()
 
     async def _missing_workload(self, spec: PipelineSpec) -> str | None:
         kube = self.runtime.kube
@@ -579,6 +614,58 @@ def _spawn(runtime: Runtime, coro: Awaitable[None], name: str) -> None:
     runtime.tasks.append(asyncio.create_task(guarded(), name=name))
 
 
+def configure_kopf(settings: kopf.OperatorSettings, own: OperatorSettings) -> None:
+    """kopf's settings for this operator: no peering or posting of its own, bounded calls."""
+    settings.peering.standalone = True
+    settings.peering.mandatory = False
+    settings.scanning.disabled = not own.scan_crds
+    # A finalizer of this operator's own: with kopf's shared default, two releases'
+    # operators in one namespace would each remove the other's from Pipelines they do not
+    # select, and add their own back, in an endless patch fight.
+    settings.persistence.finalizer = finalizer_name(own.lease_name)
+    # Our Events are aggregated (events.py); kopf would post one per log line.
+    settings.posting.enabled = False
+    settings.networking.request_timeout = own.kube_timeout_seconds * 2
+    settings.networking.connect_timeout = own.kube_timeout_seconds
+    settings.networking.error_backoffs = EndlessBackoffs()
+    settings.watching.connect_timeout = own.kube_timeout_seconds
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.inactivity_timeout = 70
+    settings.background.instant_exit_timeout = 0.1
+
+
+async def _start(runtime: Runtime, health_runner: list[aiohttp.web.AppRunner]) -> None:
+    """Open the clients and start the background tasks: leader election, the watch audit, the
+    watchdog and the liveness endpoint."""
+    own = runtime.settings
+    try:
+        runtime.kube = Kube(load_credentials(), own.kube_timeout_seconds)
+    except Exception as exc:
+        raise kopf.PermanentError(f"no Kubernetes credentials: {exc}") from exc
+    runtime.session = aiohttp.ClientSession()
+    runtime.events = EventRecorder(runtime.kube, runtime.identity)
+    if not own.standalone:
+        runtime.leadership = Leadership(
+            runtime.kube,
+            own.lease_namespace or own.namespace,
+            own.lease_name,
+            runtime.identity,
+            lease_duration_seconds=own.lease_duration_seconds,
+            renew_deadline_seconds=own.renew_deadline_seconds,
+            retry_seconds=own.lease_retry_seconds,
+            health=runtime.health,
+        )
+        _spawn(runtime, runtime.leadership.run(), "leader-election")
+    _spawn(runtime, _audit_watch(runtime), "watch-audit")
+    exit_when_unhealthy = own.exit_when_unhealthy
+    if exit_when_unhealthy is None:
+        exit_when_unhealthy = "KUBERNETES_SERVICE_HOST" not in os.environ
+    _spawn(runtime, _watchdog(runtime, exit_when_unhealthy), "watchdog")
+    if own.liveness_endpoint:
+        health_runner.append(await serve_health(runtime, own.liveness_endpoint))
+
+
 def build_registry(runtime: Runtime) -> kopf.OperatorRegistry:
     """Register the handlers on a fresh registry, configured from the runtime's settings."""
     registry = kopf.OperatorRegistry()
@@ -586,49 +673,8 @@ def build_registry(runtime: Runtime) -> kopf.OperatorRegistry:
 
     @kopf.on.startup(registry=registry)
     async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-        own = runtime.settings
-        settings.peering.standalone = True
-        settings.peering.mandatory = False
-        settings.scanning.disabled = not own.scan_crds
-        # A finalizer of this operator's own: with kopf's shared default, two releases'
-        # operators in one namespace would each remove the other's from Pipelines they do not
-        # select, and add their own back, in an endless patch fight.
-        settings.persistence.finalizer = finalizer_name(own.lease_name)
-        # Our Events are aggregated (events.py); kopf would post one per log line.
-        settings.posting.enabled = False
-        settings.networking.request_timeout = own.kube_timeout_seconds * 2
-        settings.networking.connect_timeout = own.kube_timeout_seconds
-        settings.networking.error_backoffs = EndlessBackoffs()
-        settings.watching.connect_timeout = own.kube_timeout_seconds
-        settings.watching.server_timeout = 300
-        settings.watching.client_timeout = 330
-        settings.watching.inactivity_timeout = 70
-        settings.background.instant_exit_timeout = 0.1
-        try:
-            runtime.kube = Kube(load_credentials(), own.kube_timeout_seconds)
-        except Exception as exc:
-            raise kopf.PermanentError(f"no Kubernetes credentials: {exc}") from exc
-        runtime.session = aiohttp.ClientSession()
-        runtime.events = EventRecorder(runtime.kube, runtime.identity)
-        if not own.standalone:
-            runtime.leadership = Leadership(
-                runtime.kube,
-                own.lease_namespace or own.namespace,
-                own.lease_name,
-                runtime.identity,
-                lease_duration_seconds=own.lease_duration_seconds,
-                renew_deadline_seconds=own.renew_deadline_seconds,
-                retry_seconds=own.lease_retry_seconds,
-                health=runtime.health,
-            )
-            _spawn(runtime, runtime.leadership.run(), "leader-election")
-        _spawn(runtime, _audit_watch(runtime), "watch-audit")
-        exit_when_unhealthy = own.exit_when_unhealthy
-        if exit_when_unhealthy is None:
-            exit_when_unhealthy = "KUBERNETES_SERVICE_HOST" not in os.environ
-        _spawn(runtime, _watchdog(runtime, exit_when_unhealthy), "watchdog")
-        if own.liveness_endpoint:
-            health_runner.append(await serve_health(runtime, own.liveness_endpoint))
+        configure_kopf(settings, runtime.settings)
+        await _start(runtime, health_runner)
 
     @kopf.on.login(registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:

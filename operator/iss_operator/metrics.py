@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
+from iss_contract.metric_names import CHECKS, DECISION_SECONDS, RESTARTS
 from iss_operator.decide import Reason
 from iss_operator.spec import Component, Role
 
@@ -32,19 +33,19 @@ def build_metrics() -> OperatorMetrics:
     return OperatorMetrics(
         registry=registry,
         checks=Counter(
-            "iss_operator_checks",
+            CHECKS,
             "Pipeline checks by outcome (the resulting phase, lower case).",
             ["pipeline", "outcome"],
             registry=registry,
         ),
         restarts=Counter(
-            "iss_operator_restarts",
+            RESTARTS,
             "Workload restarts issued, by component and reason.",
             ["pipeline", "component", "reason"],
             registry=registry,
         ),
         decision_seconds=Histogram(
-            "iss_operator_decision_seconds",
+            DECISION_SECONDS,
             "Time from the start of a check to its decision (queries included).",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=registry,

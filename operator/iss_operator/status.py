@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from iss_operator.decide import Decision, Phase, Reason, RestartRecord
-from iss_operator.spec import PipelineSpec, Role
+from iss_operator.decide import Decision, Phase, Reason, RestartRecord, Verdict
+from iss_operator.spec import Component, PipelineSpec, Role
 
 CONDITION_READY = "Ready"
 CONDITION_METRICS = "MetricsAvailable"
@@ -172,6 +172,34 @@ def build_conditions(
     ]
 
 
+def _component_status(
+    component: Component,
+    verdict: Verdict | None,
+    live: Sequence[RestartRecord],
+    in_hour: Sequence[RestartRecord],
+) -> dict[str, Any]:
+    """One entry of ``status.components``: what the check saw of it, and its restarts."""
+    own = [r for r in in_hour if r.component == component.name]
+    own_last = max((r.at for r in live if r.component == component.name), default=None)
+    entry: dict[str, Any] = {
+        "name": component.name,
+        "role": component.role.value,
+        "workload": f"{component.workload.kind.value}/{component.workload.name}",
+        "restartsLastHour": len(own),
+    }
+    if verdict is not None:
+        entry["message"] = verdict.message
+        if verdict.healthy is not None:
+            entry["healthy"] = verdict.healthy
+        if verdict.freshness_seconds is not None:
+            entry["freshnessSeconds"] = round(verdict.freshness_seconds, 3)
+        if verdict.lag_messages is not None:
+            entry["lagMessages"] = int(verdict.lag_messages)
+    if own_last is not None:
+        entry["lastRestart"] = format_time(own_last)
+    return entry
+
+
 def build_status(
     *,
     decision: Decision,
@@ -188,28 +216,10 @@ def build_status(
     enricher = spec.with_role(Role.ENRICHER)
     by_name = {v.name: v for v in decision.verdicts}
     stored = by_name.get(enricher.name) if enricher is not None else None
-    components = []
-    for component in spec.components:
-        verdict = by_name.get(component.name)
-        own = [r for r in in_hour if r.component == component.name]
-        own_last = max((r.at for r in live if r.component == component.name), default=None)
-        entry: dict[str, Any] = {
-            "name": component.name,
-            "role": component.role.value,
-            "workload": f"{component.workload.kind.value}/{component.workload.name}",
-            "restartsLastHour": len(own),
-        }
-        if verdict is not None:
-            entry["message"] = verdict.message
-            if verdict.healthy is not None:
-                entry["healthy"] = verdict.healthy
-            if verdict.freshness_seconds is not None:
-                entry["freshnessSeconds"] = round(verdict.freshness_seconds, 3)
-            if verdict.lag_messages is not None:
-                entry["lagMessages"] = int(verdict.lag_messages)
-        if own_last is not None:
-            entry["lastRestart"] = format_time(own_last)
-        components.append(entry)
+    components = [
+        _component_status(component, by_name.get(component.name), live, in_hour)
+        for component in spec.components
+    ]
     status: dict[str, Any] = {
         "phase": decision.phase.value,
         "reason": decision.reason.value,

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from iss_cli import probes
-from iss_cli.report import Component, Measure, Report, State
+from iss_cli.report import Component, Measure, Position, Report, State
 from iss_cli.settings import StatusSettings
+from iss_contract.metric_names import (
+    CONSUMER_LAG,
+    LAST_COMMITTED,
+    LAST_PUBLISH,
+    RECORDS_REJECTED,
+)
 from iss_runtime.kafka_auth import sasl_config
 
-STORED = "max(iss_enricher_last_committed_event_timestamp_seconds)"
-INPUT = "max(iss_producer_last_publish_timestamp_seconds)"
-LAG = "sum(iss_enricher_consumer_lag_messages)"
-REJECTED = "sum(iss_enricher_records_rejected_total)"
+STORED = f"max({LAST_COMMITTED})"
+INPUT = f"max({LAST_PUBLISH})"
+LAG = f"sum({CONSUMER_LAG})"
+REJECTED = f"sum({RECORDS_REJECTED})"
 
 
 def _age(timestamp: float | None, now: float) -> float | None:
@@ -40,107 +48,131 @@ def _liveview(url: str | None, timeout: float) -> Component:
     return component
 
 
-def gather(settings: StatusSettings) -> Report:
-    now = time.time()
+@dataclass
+class _Facts:
+    """What the probes have found so far; a later probe fills only what an earlier one could
+    not (the database's own clock beats Prometheus, which beats a scrape of one process)."""
+
+    now: float
+    components: list[Component] = field(default_factory=list)
+    stored: Measure = field(default_factory=lambda: Measure(None))
+    raw_input: Measure = field(default_factory=lambda: Measure(None))
+    lag: Measure = field(default_factory=lambda: Measure(None))
+    dead: Measure = field(default_factory=lambda: Measure(None))
+    latest: Position | None = None
+
+
+def _cluster(settings: StatusSettings, facts: _Facts) -> None:
+    if settings.namespace is not None:
+        facts.components += probes.cluster_components(
+            settings.kubeconfig, settings.namespace, settings.timeout_s
+        )
+
+
+def _kafka(settings: StatusSettings, facts: _Facts) -> None:
+    if not settings.bootstrap:
+        return
+    kafka = probes.kafka_facts(
+        settings.bootstrap,
+        settings.raw_topic,
+        settings.enriched_topic,
+        settings.deadletter_topic,
+        settings.consumer_group,
+        settings.timeout_s,
+        sasl_config(
+            settings.kafka_username,
+            settings.kafka_password,
+            settings.kafka_security_protocol,
+            settings.kafka_ssl_ca_location,
+        ),
+    )
+    facts.components.append(
+        Component("kafka", State.UP if kafka.reachable else State.DOWN, kafka.detail)
+    )
+    if kafka.lag is not None:
+        facts.lag = Measure(kafka.lag, f"group {settings.consumer_group}")
+    if kafka.dead_letters is not None:
+        facts.dead = Measure(kafka.dead_letters, settings.deadletter_topic)
+    if kafka.latest_enriched is not None:
+        facts.latest = probes.position_from_message(kafka.latest_enriched)
+
+
+def _database(settings: StatusSettings, facts: _Facts) -> None:
+    if settings.dsn is None:
+        return
+    db = probes.database_facts(settings.dsn.get_secret_value(), settings.timeout_s)
+    facts.components.append(
+        Component("postgresql", State.UP if db.reachable else State.DOWN, db.detail)
+    )
+    if db.freshness_s is not None:
+        facts.stored = Measure(db.freshness_s, "newest row")
+    facts.latest = db.latest or facts.latest
+
+
+def _prometheus(settings: StatusSettings, facts: _Facts) -> None:
+    if not settings.prometheus:
+        return
     timeout = settings.timeout_s
-    namespace = settings.namespace
-    cluster = namespace is not None
-    components: list[Component] = []
-    if namespace is not None:
-        components += probes.cluster_components(settings.kubeconfig, namespace, timeout)
+    ready = probes.http_get(f"{settings.prometheus.rstrip('/')}/-/ready", timeout)
+    detail = settings.prometheus if ready.ok else ready.detail
+    facts.components.append(Component("prometheus", State.UP if ready.ok else State.DOWN, detail))
+    if not ready.ok:
+        return
 
-    stored = Measure(None)
-    raw_input = Measure(None)
-    lag = Measure(None)
-    dead = Measure(None)
-    latest = None
+    def value(expr: str) -> float | None:
+        return probes.prometheus_value(settings.prometheus or "", expr, timeout)
 
-    if settings.bootstrap:
-        kafka = probes.kafka_facts(
-            settings.bootstrap,
-            settings.raw_topic,
-            settings.enriched_topic,
-            settings.deadletter_topic,
-            settings.consumer_group,
-            timeout,
-            sasl_config(
-                settings.kafka_username,
-                settings.kafka_password,
-                settings.kafka_security_protocol,
-                settings.kafka_ssl_ca_location,
-            ),
-        )
-        components.append(
-            Component("kafka", State.UP if kafka.reachable else State.DOWN, kafka.detail)
-        )
-        if kafka.lag is not None:
-            lag = Measure(kafka.lag, f"group {settings.consumer_group}")
-        if kafka.dead_letters is not None:
-            dead = Measure(kafka.dead_letters, settings.deadletter_topic)
-        if kafka.latest_enriched is not None:
-            latest = probes.position_from_message(kafka.latest_enriched)
+    if facts.stored.value is None:
+        facts.stored = Measure(_age(value(STORED), facts.now), "prometheus")
+    facts.raw_input = Measure(_age(value(INPUT), facts.now), "prometheus")
+    if facts.lag.value is None:
+        facts.lag = Measure(value(LAG), "prometheus")
+    if facts.dead.value is None:
+        facts.dead = Measure(value(REJECTED), "rejected since start, prometheus")
 
-    if settings.dsn is not None:
-        db = probes.database_facts(settings.dsn.get_secret_value(), timeout)
-        components.append(
-            Component("postgresql", State.UP if db.reachable else State.DOWN, db.detail)
-        )
-        if db.freshness_s is not None:
-            stored = Measure(db.freshness_s, "newest row")
-        latest = db.latest or latest
 
-    if settings.prometheus:
-        ready = probes.http_get(f"{settings.prometheus.rstrip('/')}/-/ready", timeout)
-        components.append(
-            Component(
-                "prometheus",
-                State.UP if ready.ok else State.DOWN,
-                settings.prometheus if ready.ok else ready.detail,
-            )
-        )
-        if ready.ok:
-            query = settings.prometheus
-            if stored.value is None:
-                stored = Measure(
-                    _age(probes.prometheus_value(query, STORED, timeout), now), "prometheus"
-                )
-            raw_input = Measure(
-                _age(probes.prometheus_value(query, INPUT, timeout), now), "prometheus"
-            )
-            if lag.value is None:
-                lag = Measure(probes.prometheus_value(query, LAG, timeout), "prometheus")
-            if dead.value is None:
-                dead = Measure(
-                    probes.prometheus_value(query, REJECTED, timeout),
-                    "rejected since start, prometheus",
-                )
+def _local_processes(settings: StatusSettings, facts: _Facts) -> None:
+    """The local stack's processes, by their metrics and health endpoints (not in a cluster,
+    where the Deployments and StatefulSets say it)."""
+    if settings.namespace is not None:
+        return
+    timeout = settings.timeout_s
+    facts.components += [
+        _endpoint("producer", settings.producer_metrics, timeout),
+        _endpoint("enricher", settings.enricher_metrics, timeout),
+        _liveview(settings.liveview_health, timeout),
+        _endpoint("operator", settings.operator_metrics, timeout, required=False),
+    ]
+    if facts.raw_input.value is None and settings.producer_metrics:
+        stamp = probes.scrape_max(settings.producer_metrics, LAST_PUBLISH, timeout)
+        facts.raw_input = Measure(_age(stamp, facts.now), "producer metrics")
+    if facts.stored.value is None and settings.enricher_metrics:
+        stamp = probes.scrape_max(settings.enricher_metrics, LAST_COMMITTED, timeout)
+        facts.stored = Measure(_age(stamp, facts.now), "enricher metrics")
 
-    if not cluster:
-        components.append(_endpoint("producer", settings.producer_metrics, timeout))
-        components.append(_endpoint("enricher", settings.enricher_metrics, timeout))
-        components.append(_liveview(settings.liveview_health, timeout))
-        components.append(_endpoint("operator", settings.operator_metrics, timeout, required=False))
-        if raw_input.value is None and settings.producer_metrics:
-            stamp = probes.scrape_max(
-                settings.producer_metrics, "iss_producer_last_publish_timestamp_seconds", timeout
-            )
-            raw_input = Measure(_age(stamp, now), "producer metrics")
-        if stored.value is None and settings.enricher_metrics:
-            stamp = probes.scrape_max(
-                settings.enricher_metrics,
-                "iss_enricher_last_committed_event_timestamp_seconds",
-                timeout,
-            )
-            stored = Measure(_age(stamp, now), "enricher metrics")
 
-    target = f"namespace {settings.namespace}" if cluster else "local stack"
+PROBES: tuple[Callable[[StatusSettings, _Facts], None], ...] = (
+    _cluster,
+    _kafka,
+    _database,
+    _prometheus,
+    _local_processes,
+)
+"""The probes in the order they run: each fills in what the ones before it left open."""
+
+
+def gather(settings: StatusSettings) -> Report:
+    facts = _Facts(now=time.time())
+    for probe in PROBES:
+        probe(settings, facts)
+    cluster = settings.namespace is not None
     return Report(
-        target=target,
-        at=datetime.fromtimestamp(now, tz=UTC),
-        components=components,
-        stored_freshness_s=stored,
-        input_freshness_s=raw_input,
-        consumer_lag=lag,
-        dead_letters=dead,
-        latest=latest,
+        target=f"namespace {settings.namespace}" if cluster else "local stack",
+        at=datetime.fromtimestamp(facts.now, tz=UTC),
+        components=facts.components,
+        stored_freshness_s=facts.stored,
+        input_freshness_s=facts.raw_input,
+        consumer_lag=facts.lag,
+        dead_letters=facts.dead,
+        latest=facts.latest,
     )

@@ -10,25 +10,25 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_se
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-RECORDS_IN = Counter("iss_enricher_records_in_total", "Raw records read from Kafka.")
-RECORDS_OUT = Counter(
-    "iss_enricher_records_out_total", "Enriched positions committed to the positions table."
-)
+from iss_contract import metric_names as names
+
+RECORDS_IN = Counter(names.RECORDS_IN, "Raw records read from Kafka.")
+RECORDS_OUT = Counter(names.RECORDS_OUT, "Enriched positions committed to the positions table.")
 RECORDS_REJECTED = Counter(
-    "iss_enricher_records_rejected_total", "Records sent to the dead-letter topic.", ["reason"]
+    names.RECORDS_REJECTED, "Records sent to the dead-letter topic.", ["reason"]
 )
 BATCH_WRITE_SECONDS = Histogram(
-    "iss_enricher_batch_write_seconds",
+    names.BATCH_WRITE,
     "Time to write and commit one batch of positions, retries included.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 END_TO_END_LATENCY_SECONDS = Histogram(
-    "iss_enricher_end_to_end_latency_seconds",
+    names.END_TO_END_LATENCY,
     "From a position's event time to its row being committed.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
 )
 LAST_COMMITTED_EVENT = Gauge(
-    "iss_enricher_last_committed_event_timestamp_seconds",
+    names.LAST_COMMITTED,
     "Unix time of the newest event committed to the positions table (freshness).",
 )
 DUPLICATES_DROPPED = Counter(
@@ -110,7 +110,7 @@ class ConsumerLagCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         family = GaugeMetricFamily(
-            "iss_enricher_consumer_lag_messages",
+            names.CONSUMER_LAG,
             "Messages between the newest offset on the broker and the consumed offset.",
             labels=["topic", "partition"],
         )

@@ -10,6 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from iss_contract.metric_names import (
+    CURRENT_SOURCE,
+    DELIVERY_FAILURES,
+    FETCH_DURATION,
+    FETCHES,
+    LAST_PUBLISH,
+    MESSAGES_PRODUCED,
+    PRODUCER_REJECTED,
+    TLE_AGE,
+)
+
 
 class ProducerMetrics:
     """Every metric of docs/contracts.md exported by the producer, on its own registry."""
@@ -17,47 +28,47 @@ class ProducerMetrics:
     def __init__(self, sources: Sequence[str], registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.fetches = Counter(
-            "iss_producer_fetches",
+            FETCHES,
             "Position fetches by source and outcome.",
             ["source", "outcome"],
             registry=self.registry,
         )
         self.fetch_duration = Histogram(
-            "iss_producer_fetch_duration_seconds",
+            FETCH_DURATION,
             "Duration of one position fetch, by source.",
             ["source"],
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=self.registry,
         )
         self.rejected = Counter(
-            "iss_producer_rejected",
+            PRODUCER_REJECTED,
             "Source answers rejected as positions, by source and reason.",
             ["source", "reason"],
             registry=self.registry,
         )
         self.produced = Counter(
-            "iss_producer_messages_produced",
+            MESSAGES_PRODUCED,
             "Messages acknowledged by Kafka.",
             registry=self.registry,
         )
         self.delivery_failures = Counter(
-            "iss_producer_delivery_failures",
+            DELIVERY_FAILURES,
             "Messages Kafka did not acknowledge.",
             registry=self.registry,
         )
         self.last_publish = Gauge(
-            "iss_producer_last_publish_timestamp_seconds",
+            LAST_PUBLISH,
             "Unix time of the last message acknowledged by Kafka.",
             registry=self.registry,
         )
         self.current_source = Gauge(
-            "iss_producer_current_source",
+            CURRENT_SOURCE,
             "1 for the active source of the fallback chain, 0 for the others.",
             ["source"],
             registry=self.registry,
         )
         self.tle_age = Gauge(
-            "iss_producer_tle_age_seconds",
+            TLE_AGE,
             "Age of the TLE used for SGP4 propagation (now minus its epoch).",
             registry=self.registry,
         )
