@@ -148,6 +148,48 @@ def _last_value(
     return None if newest is None else newest[1]
 
 
+def _group_lag(
+    consumer: Consumer, topic: str, marks: dict[int, tuple[int, int]], timeout: float
+) -> int | None:
+    """The consumer group's lag on `topic` (a partition without a commit counts from its low
+    watermark); None when the group has committed nothing there."""
+    if not marks:
+        return None
+    committed = consumer.committed([TopicPartition(topic, p) for p in marks], timeout=timeout)
+    if not any(tp.offset >= 0 for tp in committed):
+        return None
+    return sum(
+        marks[tp.partition][1] - (tp.offset if tp.offset >= 0 else marks[tp.partition][0])
+        for tp in committed
+    )
+
+
+def _topics(
+    bootstrap: str, timeout: float, extra: dict[str, str], user: str | None
+) -> set[str] | KafkaFacts:
+    """The cluster's topic names, or why Kafka is not reachable (a refused login says so)."""
+    # log_level 0: connection failures are reported in the table, not as librdkafka noise.
+    # A refused login shows only in the error callback: keep it to say why.
+    refused: list[KafkaError] = []
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "socket.timeout.ms": int(timeout * 1000),
+        "log_level": 0,
+        "error_cb": refused.append,
+        **extra,
+    }
+    admin = AdminClient(config)
+    try:
+        return set(admin.list_topics(timeout=timeout).topics)
+    except KafkaException as exc:
+        reason = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
+        admin.poll(0)  # serves the error callback
+        login = login_problem(reversed(refused), user)
+        if login is not None:
+            return KafkaFacts(False, f"{bootstrap}: {login.message}")
+        return KafkaFacts(False, f"{bootstrap} unreachable: {reason}")
+
+
 def kafka_facts(
     bootstrap: str,
     raw_topic: str,
@@ -162,28 +204,10 @@ def kafka_facts(
     `extra`: more client properties (SASL/TLS, iss_runtime.kafka_auth). A refused login is
     the reason Kafka is not reachable; a topic the ACLs do not grant is named in the detail,
     and what the other topics tell is still reported."""
-    # log_level 0: connection failures are reported in the table, not as librdkafka noise.
-    # A refused login shows only in the error callback: keep it to say why.
-    refused: list[KafkaError] = []
     user = (extra or {}).get("sasl.username")
-
-    config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
-        "socket.timeout.ms": int(timeout * 1000),
-        "log_level": 0,
-        "error_cb": refused.append,
-        **(extra or {}),
-    }
-    admin = AdminClient(config)
-    try:
-        topics = admin.list_topics(timeout=timeout).topics
-    except KafkaException as exc:
-        reason = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
-        admin.poll(0)  # serves the error callback
-        login = login_problem(reversed(refused), user)
-        if login is not None:
-            return KafkaFacts(False, f"{bootstrap}: {login.message}")
-        return KafkaFacts(False, f"{bootstrap} unreachable: {reason}")
+    topics = _topics(bootstrap, timeout, extra or {}, user)
+    if isinstance(topics, KafkaFacts):
+        return topics
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -197,16 +221,7 @@ def kafka_facts(
     denied: list[str] = []
     try:
         raw = _watermarks(consumer, raw_topic, timeout, denied, user)
-        lag: int | None = None
-        if raw:
-            committed = consumer.committed(
-                [TopicPartition(raw_topic, p) for p in raw], timeout=timeout
-            )
-            if any(tp.offset >= 0 for tp in committed):
-                lag = sum(
-                    raw[tp.partition][1] - (tp.offset if tp.offset >= 0 else raw[tp.partition][0])
-                    for tp in committed
-                )
+        lag = _group_lag(consumer, raw_topic, raw, timeout)
         dead = _watermarks(consumer, deadletter_topic, timeout, denied, user)
         dead_letters = sum(high - low for low, high in dead.values()) if dead else None
         if deadletter_topic in topics and dead_letters is None:

@@ -76,6 +76,27 @@ def enrich_position(
     )
 
 
+def _step(
+    track: Track, raw: RawPosition, rules: EnrichRules, elapsed: float
+) -> tuple[float | None, float | None]:
+    """Ground speed and heading of the step from the track's last point to `raw`, `elapsed`
+    seconds later; None for what the step cannot tell (a gap, a short or implausible step)."""
+    if elapsed > rules.max_gap_seconds:
+        return None, None
+    if elapsed < rules.min_step_seconds:
+        metrics.SHORT_STEP.inc()
+        return None, None
+    distance, bearing = geometry.track_step(
+        track.last_latitude, track.last_longitude, raw.latitude, raw.longitude
+    )
+    speed = distance / elapsed * 3600.0
+    if speed > rules.max_ground_speed_kmh:
+        metrics.IMPLAUSIBLE_SPEED.inc()
+        return None, None
+    # A zero-length step has no heading.
+    return speed, (bearing if distance > 0.0 else None)
+
+
 def advance(
     track: Track | None,
     raw: RawPosition,
@@ -115,22 +136,7 @@ def advance(
         )
         return track, late
 
-    elapsed = moment - track.last_time
-    speed: float | None = None
-    heading: float | None = None
-    if elapsed <= rules.max_gap_seconds:
-        if elapsed < rules.min_step_seconds:
-            metrics.SHORT_STEP.inc()
-        else:
-            distance, bearing = geometry.track_step(
-                track.last_latitude, track.last_longitude, raw.latitude, raw.longitude
-            )
-            speed = distance / elapsed * 3600.0
-            if speed > rules.max_ground_speed_kmh:
-                metrics.IMPLAUSIBLE_SPEED.inc()
-                speed = None
-            elif distance > 0.0:  # a zero-length step has no heading
-                heading = bearing
+    speed, heading = _step(track, raw, rules, moment - track.last_time)
     track.last_time = moment
     track.last_latitude = raw.latitude
     track.last_longitude = raw.longitude

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -27,11 +28,10 @@ class ProducerMetrics:
 
     def __init__(self, sources: Sequence[str], registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.fetches = Counter(
-            FETCHES,
-            "Position fetches by source and outcome.",
-            ["source", "outcome"],
-            registry=self.registry,
+        counter = partial(Counter, registry=self.registry)
+        gauge = partial(Gauge, registry=self.registry)
+        self.fetches = counter(
+            FETCHES, "Position fetches by source and outcome.", ["source", "outcome"]
         )
         self.fetch_duration = Histogram(
             FETCH_DURATION,
@@ -40,47 +40,30 @@ class ProducerMetrics:
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=self.registry,
         )
-        self.rejected = Counter(
+        self.rejected = counter(
             PRODUCER_REJECTED,
             "Source answers rejected as positions, by source and reason.",
             ["source", "reason"],
-            registry=self.registry,
         )
-        self.produced = Counter(
-            MESSAGES_PRODUCED,
-            "Messages acknowledged by Kafka.",
-            registry=self.registry,
+        self.produced = counter(MESSAGES_PRODUCED, "Messages acknowledged by Kafka.")
+        self.delivery_failures = counter(DELIVERY_FAILURES, "Messages Kafka did not acknowledge.")
+        self.last_publish = gauge(
+            LAST_PUBLISH, "Unix time of the last message acknowledged by Kafka."
         )
-        self.delivery_failures = Counter(
-            DELIVERY_FAILURES,
-            "Messages Kafka did not acknowledge.",
-            registry=self.registry,
-        )
-        self.last_publish = Gauge(
-            LAST_PUBLISH,
-            "Unix time of the last message acknowledged by Kafka.",
-            registry=self.registry,
-        )
-        self.current_source = Gauge(
+        self.current_source = gauge(
             CURRENT_SOURCE,
             "1 for the active source of the fallback chain, 0 for the others.",
             ["source"],
-            registry=self.registry,
         )
-        self.tle_age = Gauge(
-            TLE_AGE,
-            "Age of the TLE used for SGP4 propagation (now minus its epoch).",
-            registry=self.registry,
+        self.tle_age = gauge(
+            TLE_AGE, "Age of the TLE used for SGP4 propagation (now minus its epoch)."
         )
-        self.kafka_unreachable = Gauge(
+        self.kafka_unreachable = gauge(
             "iss_producer_kafka_unreachable",
             "1 while the Kafka broker refuses the producer's connections, 0 once it answers again.",
-            registry=self.registry,
         )
-        self.kafka_outages = Counter(
-            "iss_producer_kafka_outages",
-            "Kafka outages seen by the producer (each logged once).",
-            registry=self.registry,
+        self.kafka_outages = counter(
+            "iss_producer_kafka_outages", "Kafka outages seen by the producer (each logged once)."
         )
         self._sources = tuple(sources)
         for source in self._sources:
