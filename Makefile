@@ -71,12 +71,14 @@ lint: $(STAMP) ## ruff, mypy --strict and the import layers (docs/architecture.m
 	$(BIN)/lint-imports --no-cache
 
 .PHONY: generated
-generated: $(STAMP) ## regenerate the dashboards' JSON and the chart's copies of CRDs and dashboards
+generated: $(STAMP) ## regenerate the JSON Schemas, the dashboards' JSON and the chart's copies
+	$(BIN)/python -m iss_contract.schemas
 	$(BIN)/iss-dashboards
 	bash hack/sync-chart-files.sh
 
 .PHONY: check-generated
 check-generated: $(STAMP) ## fail when generated files are stale
+	$(BIN)/python -m iss_contract.schemas --check
 	$(BIN)/iss-dashboards --check
 	bash hack/sync-chart-files.sh --check
 

@@ -3,11 +3,11 @@
 It runs once per record in the enricher's hot path, in stages. Before anything is decoded, the
 record's size, nesting depth and container items are bounded (`iss_contract.limits`), so no
 record can make a decoder recurse or allocate without bound. A well-formed record is then decoded
-and checked in one pass by msgspec into a typed struct (`_WellFormed`). Anything that struct
+and checked in one pass by msgspec into a typed struct (`WellFormedRaw`). Anything that struct
 refuses is decoded generically and checked field by field (`from_dict`), which names the reason
 for the dead-letter topic. Last, the Kafka key is checked against the payload's `norad_id`. The
-JSON Schema in `schemas/raw_position.schema.json` states the same contract for other readers, and
-tests keep the three in agreement.
+JSON Schema in `schemas/raw_position.schema.json` is generated from `WellFormedRaw`
+(`python -m iss_contract.schemas`), and tests keep the validator's two stages in agreement.
 
 `parse_raw` raises nothing but `Rejected`: an exception no check foresaw becomes the
 `internal_error` reason with the exception's class as its detail.
@@ -212,7 +212,7 @@ Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
-class _WellFormed(msgspec.Struct, frozen=True, gc=False):
+class WellFormedRaw(msgspec.Struct, frozen=True, gc=False):
     """The contract as a typed struct: msgspec decodes and checks a record in one C pass.
 
     Every constraint is also in `from_dict`, which runs when this decoder refuses a record and
@@ -221,8 +221,16 @@ class _WellFormed(msgspec.Struct, frozen=True, gc=False):
     """
 
     schema: Literal["iss.position.raw/v1"]
-    norad_id: Annotated[int, msgspec.Meta(ge=1, le=MAX_NORAD_ID)]
-    event_time: Timestamp
+    norad_id: Annotated[
+        int, msgspec.Meta(ge=1, le=MAX_NORAD_ID, description="NORAD catalogue number")
+    ]
+    event_time: Annotated[
+        Timestamp,
+        msgspec.Meta(
+            description="when the position was true, with a UTC offset (stored in UTC); "
+            "not before 2000-01-01T00:00:00Z"
+        ),
+    ]
     latitude: Latitude
     longitude: Longitude
     source: Source
@@ -233,12 +241,28 @@ class _WellFormed(msgspec.Struct, frozen=True, gc=False):
     altitude_km: Annotated[float, msgspec.Meta(gt=ALTITUDE_MIN_KM, le=ALTITUDE_MAX_KM)] | None = (
         None
     )
-    velocity_kmh: Annotated[float, msgspec.Meta(ge=0.0, le=SPEED_MAX_KMH)] | None = None
+    velocity_kmh: (
+        Annotated[
+            float,
+            msgspec.Meta(ge=0.0, le=SPEED_MAX_KMH, description="orbital (inertial) speed"),
+        ]
+        | None
+    ) = None
     visibility: Visibility | None = None
-    footprint_km: Annotated[float, msgspec.Meta(ge=0.0, le=FOOTPRINT_MAX_KM)] | None = None
+    footprint_km: (
+        Annotated[
+            float,
+            msgspec.Meta(
+                ge=0.0,
+                le=FOOTPRINT_MAX_KM,
+                description="footprint diameter as the source reports it",
+            ),
+        ]
+        | None
+    ) = None
 
 
-_decode_well_formed = msgspec.json.Decoder(_WellFormed).decode
+_decode_well_formed = msgspec.json.Decoder(WellFormedRaw).decode
 
 
 def _well_formed(value: bytes, now: datetime | None, max_future: timedelta) -> RawPosition | None:
