@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
+import tenacity
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from iss_contract.columns import AGGREGATE_COLUMNS, POSITION_COLUMNS, POSITION_TYPES
@@ -91,21 +92,11 @@ def position_row(position: EnrichedPosition) -> tuple[Any, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Exponential back-off between attempts to reach the database."""
+    """Exponential back-off between attempts to reach the database: `initial_seconds`, then
+    twice as long each time, up to `max_seconds`."""
 
     initial_seconds: float = 0.5
     max_seconds: float = 10.0
-
-    def delays(self) -> Callable[[], float]:
-        current = self.initial_seconds
-
-        def next_delay() -> float:
-            nonlocal current
-            delay = current
-            current = min(current * 2.0, self.max_seconds)
-            return delay
-
-        return next_delay
 
 
 class RetryingConnection:
@@ -141,31 +132,40 @@ class RetryingConnection:
                 self._conn.close()
         self._conn = None
 
+    def _failed(self, state: tenacity.RetryCallState) -> None:
+        """Before each wait: count and log the failure, and drop the broken connection."""
+        error = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        metrics.WRITE_RETRIES.labels(self._table).inc()
+        logger.warning(
+            "write to %s failed (attempt %d), retrying in %.1f s: %s",
+            self._table,
+            state.attempt_number,
+            delay,
+            str(error).strip(),
+        )
+        self._discard()
+
     def run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """Run `work` in a transaction, retrying on connection-level failures forever."""
-        next_delay = self._backoff.delays()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(psycopg.OperationalError),
+            wait=tenacity.wait_exponential(
+                multiplier=self._backoff.initial_seconds, max=self._backoff.max_seconds
+            ),
+            sleep=self._sleep,
+            before_sleep=self._failed,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
                 conn = self._connection()
                 with conn.transaction():
                     result = work(conn)
-                if attempt > 1:
-                    logger.info("write to %s succeeded after %d attempts", self._table, attempt)
-                return result
-            except psycopg.OperationalError as exc:
-                delay = next_delay()
-                metrics.WRITE_RETRIES.labels(self._table).inc()
-                logger.warning(
-                    "write to %s failed (attempt %d), retrying in %.1f s: %s",
-                    self._table,
-                    attempt,
-                    delay,
-                    str(exc).strip(),
-                )
-                self._discard()
-                self._sleep(delay)
+        number = attempt.retry_state.attempt_number
+        if number > 1:
+            logger.info("write to %s succeeded after %d attempts", self._table, number)
+        return result
 
     def close(self) -> None:
         self._discard()
