@@ -1,25 +1,23 @@
 """RFC 3339 timestamps in UTC, the only time format on the wire.
 
-Both directions keep a small memo: a stream of positions repeats the same instants (a catalogue
-reports thousands of objects at one second; every record of a batch shares its `enriched_at`).
+Both directions keep a small memo (`functools.lru_cache`): a stream of positions repeats the same
+instants (a catalogue reports thousands of objects at one second; every record of a batch shares
+its `enriched_at`). Equal instants in any offset share one entry.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import msgspec
 
 _MEMO_SIZE = 4096
-_formatted: dict[datetime, str] = {}
-_parsed: dict[str, datetime] = {}
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def format_utc(moment: datetime) -> str:
     """Render an aware datetime as RFC 3339 in UTC with microseconds and a `Z` suffix."""
-    text = _formatted.get(moment)  # equal instants in any offset share one entry
-    if text is not None:
-        return text
     if moment.tzinfo is not UTC:
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("naive datetime: every timestamp on the wire must be timezone-aware")
@@ -33,12 +31,10 @@ def format_utc(moment: datetime) -> str:
         moment.second,
         moment.microsecond,
     )
-    if len(_formatted) >= _MEMO_SIZE:
-        _formatted.clear()
-    _formatted[moment] = text
     return text
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def parse_utc(text: str) -> datetime:
     """Parse a timestamp that carries an explicit offset; return it in UTC.
 
@@ -46,9 +42,6 @@ def parse_utc(text: str) -> datetime:
     agree: lower-case `t`/`z` allowed, digits beyond microseconds rounded); other ISO 8601 forms
     that Python reads (`20261121T150000Z`, `15:00Z`) are accepted too.
     """
-    moment = _parsed.get(text)
-    if moment is not None:
-        return moment
     try:
         moment = msgspec.convert(text, datetime)
     except msgspec.ValidationError:
@@ -57,9 +50,6 @@ def parse_utc(text: str) -> datetime:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    if len(_parsed) >= _MEMO_SIZE:
-        _parsed.clear()
-    _parsed[text] = moment
     return moment
 
 
