@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 from sgp4.api import Satrec
@@ -88,26 +88,25 @@ def check_window(
         )
 
 
+class SearchOptions(TypedDict, total=False):
+    """How `predict_passes` and `predict_many` search, beyond the window."""
+
+    max_epoch_days: float | None
+    """Refuse a window further than this from the elements' epoch (None: no limit)."""
+    visibility_step_s: float
+    """Step of the sunlit and sky checks along a pass."""
+
+
 def predict_passes(
     satellite: Elements | Satrec,
     observer: Observer,
     start: datetime,
     end: datetime,
     min_elevation_deg: float = 10.0,
-    *,
-    max_epoch_days: float | None = MAX_EPOCH_DAYS,
-    visibility_step_s: float = VISIBILITY_STEP_S,
+    **options: Unpack[SearchOptions],
 ) -> list[Pass]:
     """Every pass of one satellite above `min_elevation_deg` that overlaps [start, end]."""
-    return predict_many(
-        [satellite],
-        observer,
-        start,
-        end,
-        min_elevation_deg,
-        max_epoch_days=max_epoch_days,
-        visibility_step_s=visibility_step_s,
-    )[0]
+    return predict_many([satellite], observer, start, end, min_elevation_deg, **options)[0]
 
 
 def predict_many(

@@ -204,19 +204,12 @@ class ProducerService:
         settings = self.settings
         if source == sgp4_source.NAME:
             return self.sgp4.position(self._wall())
-        if source == wheretheiss.NAME:
-            body = get_body(
-                self.session, settings.wheretheiss_url, settings.request_timeout_seconds
-            )
-            return wheretheiss.parse(
-                body,
-                now=self._wall(),
-                norad_id=settings.norad_id,
-                max_future_s=settings.max_future_seconds,
-                max_age_s=settings.max_age_seconds,
-            )
-        body = get_body(self.session, settings.opennotify_url, settings.request_timeout_seconds)
-        return opennotify.parse(
+        url, parse = {
+            wheretheiss.NAME: (settings.wheretheiss_url, wheretheiss.parse),
+            opennotify.NAME: (settings.opennotify_url, opennotify.parse),
+        }[source]
+        body = get_body(self.session, url, settings.request_timeout_seconds)
+        return parse(
             body,
             now=self._wall(),
             norad_id=settings.norad_id,
