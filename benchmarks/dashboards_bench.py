@@ -35,6 +35,9 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+# tests.support is in the checkout, not among the installed packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from iss_dashboards.build import default_output_dir
 from iss_dashboards.defaults import ISS_NORAD_ID, POSTGRES_TYPE
 from iss_dashboards.iss_live_dashboard import OUTPUT

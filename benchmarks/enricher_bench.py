@@ -12,92 +12,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from iss_contract.raw import RawPosition
-from iss_enricher.storage.schema import migrate
 from iss_enricher.storage.sink import merge_staged
 
-EPOCH = datetime(2026, 9, 16, 0, 0, tzinfo=UTC)
+# tests.support is in the checkout, not among the installed packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-@dataclass
-class Services:
-    bootstrap: str
-    admin_dsn: str
-
-    def database(self) -> str:
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"'.encode())
-        dsn = self.admin_dsn.rsplit("/", 1)[0] + f"/{name}"
-        migrate(dsn)
-        return dsn
-
-    def topic(self, partitions: int) -> str:
-        name = f"bench-{uuid.uuid4().hex[:8]}"
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        futures = admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=30)
-        for future in futures.values():
-            future.result(60)
-        return name
-
-
-@contextmanager
-def local_services() -> Iterator[Services]:
-    from iss_devstack.kafka import Kafka
-    from iss_devstack.postgres import Postgres
-    from iss_devstack.procs import free_port
-    from iss_devstack.settings import DevstackSettings
-
-    settings = DevstackSettings()
-    root = Path(tempfile.mkdtemp(prefix="enricher-bench-"))
-    root.chmod(0o755)
-    kafka = Kafka.for_tests(settings, root / "kafka")
-    # Durable (fsync on), like a real deployment, unlike the test fixture's throwaway server.
-    postgres = Postgres(settings, root / "pg" / "pgdata", free_port(), durable=True)
-    kafka.start()
-    postgres.start()
-    try:
-        yield Services(kafka.bootstrap, postgres.admin_dsn)
-    finally:
-        postgres.stop()
-        kafka.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def catalogue(messages: int, satellites: int) -> Iterator[RawPosition]:
-    """`satellites` objects reporting once a second, spread around the globe."""
-    for i in range(messages):
-        sat, second = i % satellites, i // satellites
-        yield RawPosition(
-            norad_id=10000 + sat,
-            event_time=EPOCH + timedelta(seconds=second),
-            latitude=(sat * 7.3) % 140.0 - 70.0,
-            longitude=((sat * 13.1 + second * 0.0625) % 360.0) - 180.0,
-            source="sgp4",
-            producer_id="bench",
-            sequence=i,
-            produced_at=EPOCH + timedelta(seconds=second),
-            altitude_km=400.0 + sat % 200,
-        )
+from tests.support.benchmarks import Services, catalogue, local_services
 
 
 def fill(services: Services, topic: str, messages: int, satellites: int) -> float:

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from enricher_bench import Services, catalogue, local_services
+# tests.support is in the checkout, not among the installed packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from iss_contract import columns
 from iss_contract.validate import from_dict, parse_raw
 from iss_enricher.enrich import enrich_position
 from iss_enricher.storage import sink
+from tests.support.benchmarks import Services, catalogue, local_services
 
 FAR = timedelta(days=100_000)  # catalogue data is from the past: nothing counts as future
 

@@ -32,8 +32,10 @@ sys.path.insert(0, str(REPO))
 
 from confluent_kafka import Producer  # noqa: E402
 
-from tests.iss_liveview.chromium import chromium  # noqa: E402
-from tests.iss_liveview.support import enriched_value, free_port, wait_healthy  # noqa: E402
+from tests.support.chromium import chromium  # noqa: E402
+from tests.support.liveview import wait_healthy  # noqa: E402
+from tests.support.messages import enriched_value  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

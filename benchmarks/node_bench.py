@@ -7,6 +7,7 @@ and removes them afterwards.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import shutil
@@ -92,7 +93,8 @@ def node_memory_mib(local: Node) -> tuple[float, float]:
     return rss / 2**20, pods / 2**20
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
     settings = DevstackSettings()
     scratch = Path(tempfile.mkdtemp(prefix="iss-node-bench-"))
     engine = Docker(settings)

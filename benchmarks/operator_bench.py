@@ -46,15 +46,15 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from iss_devstack.controlplane import ControlPlane
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
-from tests.iss_operator.fixtures import (
+from tests.support.operator import (
     PIPELINE_CRD,
     Cluster,
     OperatorProcess,
     PipelineMetrics,
     pipeline_manifest,
-    wait_until,
     workload_manifest,
 )
+from tests.support.waits import wait_until
 
 THRESHOLD = 8.0
 REQUEST = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$")

@@ -7,7 +7,6 @@ Every service is a real local process on a free 127.0.0.1 port, started once per
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +18,9 @@ from iss_devstack.postgres import Postgres
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
 from iss_devstack.testrun import STREAMS, stream_of
-from tests.kafka_security import secure_kafka
+
+from .support.kafka_security import secure_kafka
+from .support.names import unique
 
 __all__ = ["secure_kafka"]
 
@@ -42,10 +43,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.relative_to(here).parts
         stream = stream_of(parts, (mark.name for mark in item.iter_markers()))
         item.add_marker(f"stream_{stream}")
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture(scope="session")

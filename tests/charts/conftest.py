@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.charts.fixtures import CHART
+from ..support.chart import CHART
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane
@@ -48,13 +47,3 @@ def chart_crds(
         timeout=150,
     )
     return names
-
-
-def wait_for_default_service_account(controlplane: ControlPlane, namespace: str) -> None:
-    """Pods are admitted only once kube-controller-manager created the `default` account."""
-    deadline = time.monotonic() + 60
-    while controlplane.kubectl(
-        "get", "serviceaccount", "default", "-n", namespace, check=False
-    ).returncode:
-        assert time.monotonic() < deadline, f"no default ServiceAccount in {namespace}"
-        time.sleep(0.3)

@@ -16,10 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from iss_devstack.gobuild import ensure_binaries
 from iss_devstack.prometheus import ensure_installed
-from iss_devstack.settings import DevstackSettings
-from tests.charts.fixtures import CHART, Rendered, parse_manifests, template_args
+from tests.support.chart import CHART, Rendered, helm_template, prometheus_files
 
 # Needs helm (built with the control plane) and promtool (Debian's prometheus), not their servers.
 pytestmark = pytest.mark.services
@@ -34,24 +32,6 @@ ALERTS = {
     "IssOperatorNotChecking",
 }
 SELECTOR = re.compile(r"\b((?:iss|kafka)_[a-z_]+)(\{[^}]*\})?")
-
-
-def helm_template(sets: dict[str, str] | None = None, **kwargs: Any) -> Rendered:
-    helm = ensure_binaries(DevstackSettings()).helm
-    result = subprocess.run(
-        [str(helm), *template_args(sets=sets, **kwargs)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return Rendered(result.stdout, parse_manifests(result.stdout))
-
-
-def prometheus_files(rendered: Rendered) -> dict[str, str]:
-    data: dict[str, str] = rendered.component("ConfigMap", "prometheus")["data"]
-    return data
 
 
 def rules_of(text: str) -> list[dict[str, Any]]:

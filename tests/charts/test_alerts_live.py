@@ -41,13 +41,13 @@ from iss_dashboards.pipeline_health_dashboard import ALERTS_PANEL_EXPR
 from iss_devstack.alertmanager import Alertmanager, webhook_config
 from iss_devstack.kafka import Kafka
 from iss_devstack.postgres import Postgres
-from iss_devstack.procs import free_port
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
-from tests.charts.test_alert_rules import helm_template, prometheus_files
 from tests.iss_dashboards.fixtures import promql_context
-from tests.iss_dashboards.test_dashboards_live import Component
 from tests.iss_producer.fixtures import Reply, ScriptedServer, wheretheiss_body
+from tests.support.chart import helm_template, prometheus_files
+from tests.support.ports import free_port
+from tests.support.processes import Component
 
 pytestmark = pytest.mark.services
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.charts.fixtures import CHART, Rendered, pod_spec, workloads
-from tests.charts.test_alert_rules import helm_template
+from tests.support.chart import CHART, Rendered, helm_template, pod_spec, workloads
 
 pytestmark = pytest.mark.services
 

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.charts.conftest import wait_for_default_service_account
-from tests.charts.fixtures import CHART, parse_manifests
+from tests.support.chart import CHART, parse_manifests, wait_for_default_service_account
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.charts.fixtures import Rendered, env_of, main_container, pod_spec
-from tests.charts.test_alert_rules import helm_template
+from tests.support.chart import Rendered, env_of, helm_template, main_container, pod_spec
 
 pytestmark = pytest.mark.services
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from iss_devstack.images import catalogue, ref
-from tests.charts.fixtures import CHART, Rendered, containers, env_of, render, workloads
+from tests.support.chart import CHART, Rendered, containers, env_of, render, workloads
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane

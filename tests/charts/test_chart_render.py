@@ -13,8 +13,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from tests.charts.conftest import wait_for_default_service_account
-from tests.charts.fixtures import CHART, CI_VALUES, KUBE_VERSION, render
+from tests.support.chart import (
+    CHART,
+    CI_VALUES,
+    KUBE_VERSION,
+    render,
+    wait_for_default_service_account,
+)
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane

@@ -19,8 +19,7 @@ from psycopg import sql
 from iss_devstack.postgres import Postgres
 from iss_devstack.prometheus import ensure_installed
 from iss_enricher.storage.schema import migrate
-from tests.charts.fixtures import Rendered, containers, env_of, render
-from tests.charts.test_chart_templates import grafana_datasources
+from tests.support.chart import Rendered, containers, env_of, grafana_datasources, render
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.charts.fixtures import CHART, REPO
+from tests.support.chart import CHART, REPO
 
 pytestmark = pytest.mark.unit
 

@@ -17,11 +17,12 @@ from iss_enricher.settings import EnricherSettings
 from iss_liveview.settings import LiveviewSettings
 from iss_operator.settings import OperatorSettings
 from iss_producer.settings import ProducerSettings
-from tests.charts.fixtures import (
+from tests.support.chart import (
     CHART,
     Rendered,
     containers,
     env_of,
+    grafana_datasources,
     main_container,
     memory_bytes,
     pod_spec,
@@ -678,16 +679,6 @@ def test_notes_name_objects_the_chart_creates(
 def prometheus_config(rendered: Rendered) -> str:
     text: str = rendered.component("ConfigMap", "prometheus")["data"]["prometheus.yml"]
     return text
-
-
-def grafana_datasources(rendered: Rendered) -> list[dict[str, Any]]:
-    provisioning = next(
-        c for c in rendered.of_kind("ConfigMap") if c["metadata"]["name"].endswith("-provisioning")
-    )
-    sources: list[dict[str, Any]] = yaml.safe_load(provisioning["data"]["datasources.yaml"])[
-        "datasources"
-    ]
-    return sources
 
 
 def secret_data(rendered: Rendered, component: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from iss_devstack.cluster import CHART
-from tests.e2e.conftest import FULLNAME, RELEASE, Release
+from tests.support.release import FULLNAME, RELEASE, Release
 
 pytestmark = pytest.mark.node
 

@@ -19,9 +19,9 @@ import pytest
 import requests
 
 from iss_devstack.docker import Docker
-from iss_devstack.procs import free_port
 from iss_devstack.settings import DevstackSettings
-from tests.conftest import unique
+from tests.support.names import unique
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.docker
 

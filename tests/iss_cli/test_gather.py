@@ -15,7 +15,9 @@ from iss_cli.gather import gather
 from iss_cli.report import Limits, State, problems
 from iss_cli.settings import StatusSettings
 from iss_enricher.storage.schema import migrate
-from tests.iss_liveview.support import enriched_value, free_port, produce
+from tests.support.liveview import produce
+from tests.support.messages import enriched_value
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.services
 

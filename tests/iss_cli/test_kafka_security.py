@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from iss_cli.probes import kafka_facts
 from iss_runtime.kafka_auth import sasl_config
-from tests.kafka_security import SecureKafka
+from tests.support.kafka_security import SecureKafka
 
 pytestmark = pytest.mark.services
 

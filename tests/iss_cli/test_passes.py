@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from iss_passes import Observer, as_dict, from_lines, predict_passes
-from tests.iss_passes.reference import START, iss_lines
+from tests.support.passes_reference import START, iss_lines
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ import pytest
 from iss_contract.deadletter import DeadLetter, Reason
 from iss_contract.enriched import EnrichedPosition, InvalidEnrichedError, decode_summary
 from iss_contract.schemas import load
-from tests.iss_contract.test_validate import NOW, a_position
+from tests.support.messages import NOW, a_position
 
 pytestmark = pytest.mark.unit
 

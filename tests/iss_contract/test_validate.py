@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jsonschema
@@ -11,30 +11,9 @@ from iss_contract.deadletter import Reason
 from iss_contract.raw import RawPosition
 from iss_contract.schemas import load
 from iss_contract.validate import Rejected, from_dict, parse_raw
+from tests.support.messages import NOW, a_position
 
 pytestmark = pytest.mark.unit
-
-NOW = datetime(2026, 11, 21, 15, 0, 0, tzinfo=UTC)
-
-
-def a_position(**overrides: Any) -> RawPosition:
-    fields: dict[str, Any] = {
-        "norad_id": 25544,
-        "event_time": NOW,
-        "latitude": 51.5,
-        "longitude": -0.1,
-        "source": "sgp4",
-        "producer_id": "test",
-        "sequence": 7,
-        "produced_at": NOW,
-        "name": "ISS (ZARYA)",
-        "altitude_km": 418.0,
-        "velocity_kmh": 27_580.0,
-        "visibility": "daylight",
-        "footprint_km": 4_500.0,
-    }
-    fields.update(overrides)
-    return RawPosition(**fields)
 
 
 def a_document(**overrides: Any) -> bytes:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -40,9 +39,11 @@ from iss_dashboards.macros import QueryContext, expand_promql
 from iss_dashboards.pipeline_health_dashboard import RAW_FRESHNESS, STORED_FRESHNESS
 from iss_devstack.kafka import Kafka
 from iss_devstack.postgres import Postgres
-from iss_devstack.procs import free_port
 from iss_devstack.prometheus import Prometheus
 from tests.iss_producer.fixtures import Reply, ScriptedServer, wheretheiss_body
+from tests.support.names import unique
+from tests.support.ports import free_port
+from tests.support.processes import Component
 
 from .fixtures import (
     ALERTS_METRIC,
@@ -72,15 +73,10 @@ STARTUP_TIMEOUT_S = 75.0
 # After start-up, how long the expressions may still take to have samples (rates, quantiles).
 SETTLE_TIMEOUT_S = 30.0
 AGGREGATE_WINDOW_S = 5
-STOP_TIMEOUT_S = 20.0
 
 # Layers and panels that must draw something on live data. The later track segments and the
 # far footprint arc depend on where the station is, so they may be empty.
 MUST_HAVE_ROWS = {"POSITION", "TRACK0", "FOOTPRINT0", "A", "var"}
-
-
-def _unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def _clean_environment() -> dict[str, str]:
@@ -90,37 +86,6 @@ def _clean_environment() -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("ISS_PRODUCER_", "ISS_ENRICHER_"))
     }
-
-
-@dataclass
-class Component:
-    """One pipeline process, its output in a log file."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @classmethod
-    def start(cls, name: str, argv: list[str], env: dict[str, str], log: Path) -> Component:
-        with log.open("ab") as out:
-            process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-        return cls(name, process, log)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def tail(self, chars: int = 3000) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return f"--- {self.name} (exit {self.process.poll()}) ---\n{text[-chars:]}"
-
-    def stop(self) -> None:
-        if self.alive():
-            self.process.terminate()
-        try:
-            self.process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @dataclass
@@ -210,11 +175,11 @@ def live(
     """
     started = time.monotonic()
     work = tmp_path_factory.mktemp("dashboards-live")
-    raw, enriched, deadletter = (_unique("test") for _ in range(3))
+    raw, enriched, deadletter = (unique("test") for _ in range(3))
     kafka.create_topic(raw, 3)
     kafka.create_topic(enriched, 1)
     kafka.create_topic(deadletter, 1)
-    dsn = postgres.create_database(_unique("test").replace("-", "_"))
+    dsn = postgres.create_database(unique("test").replace("-", "_"))
     run_id = uuid.uuid4().hex[:12]
     producer_port, enricher_port = free_port(), free_port()
     while enricher_port == producer_port:

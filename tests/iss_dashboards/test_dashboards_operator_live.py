@@ -2,7 +2,7 @@
 
 The real operator process watches a namespace of its own on the local control plane, with a
 Deployment (the producer) and a StatefulSet (the enricher) standing in for the workloads. Its
-Pipeline reads freshness from metrics this module controls (tests/iss_operator/fixtures.py):
+Pipeline reads freshness from metrics this module controls (tests/support/operator.py):
 fresh at first, then the enricher stops storing, so the operator restarts the enricher twice
 (a 5 s cooldown and a budget of two restarts an hour). The test Prometheus scrapes the
 operator as the chart's job ``iss-operator`` with a label of this run's own, and every
@@ -28,7 +28,7 @@ import pytest
 from iss_dashboards.macros import expand_promql
 from iss_devstack.controlplane import ControlPlane
 from iss_devstack.prometheus import Prometheus
-from tests.iss_operator.fixtures import (
+from tests.support.operator import (
     Cluster,
     OperatorProcess,
     PipelineMetrics,
@@ -36,8 +36,8 @@ from tests.iss_operator.fixtures import (
     pipeline_manifest,
     prepare_cluster,
     stop_operator,
-    wait_until,
 )
+from tests.support.waits import wait_until
 
 from .fixtures import (
     OPERATOR_METRIC,

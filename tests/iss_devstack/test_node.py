@@ -15,7 +15,7 @@ from iss_devstack.errors import DevstackError
 from iss_devstack.images import ref
 from iss_devstack.node import Node
 from iss_devstack.settings import DevstackSettings
-from tests.localnode import image_archives, resolve, start_node
+from tests.support.localnode import image_archives, resolve, start_node
 
 pytestmark = pytest.mark.node
 

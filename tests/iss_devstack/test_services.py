@@ -15,9 +15,9 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from iss_devstack.kafka import Kafka
-from iss_devstack.procs import free_port
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.services
 

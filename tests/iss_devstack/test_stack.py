@@ -11,8 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from iss_devstack.procs import free_port, port_open
+from iss_devstack.procs import port_open
 from iss_devstack.settings import REPO_ROOT
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.services
 

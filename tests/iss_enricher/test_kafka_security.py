@@ -1,8 +1,8 @@
 """The real enricher against a Kafka that asks for SASL_SSL with SCRAM-SHA-512 and ACLs.
 
 The enricher's user is granted exactly what it uses: read the raw topic under its consumer
-group, write the enriched and dead-letter topics (tests/kafka_security.py makes the broker and
-its certificates). Records are written and read back by the administration listener. With a
+group, write the enriched and dead-letter topics (tests/support/kafka_security.py makes the broker
+and its certificates). Records are written and read back by the administration listener. With a
 wrong password, or without an ACL on the raw topic, the process keeps running and says why.
 """
 
@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from confluent_kafka.admin import AclOperation, ResourceType  # type: ignore[att
 from iss_enricher.storage.schema import migrate
 from tests.iss_enricher.fixtures import encode, raw_document
 from tests.iss_producer.fixtures import consume_all
-from tests.kafka_security import SecureKafka
+from tests.support.kafka_security import SecureKafka
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.services
 
@@ -130,12 +130,6 @@ class Running:
             self._out.close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
 def test_the_enricher_authenticates_reads_raw_and_writes_both_topics_under_its_acls(
     enricher: Enricher,
 ) -> None:
@@ -194,12 +188,19 @@ def test_an_enricher_denied_the_raw_topic_says_so_keeps_running_and_enriches_onc
     running = Running(enricher.env(PASSWORD, tail=True), tmp_path / "enricher.log")
     try:
         denial = f"user {enricher.user} is not authorized to read topic {enricher.raw}"
-        wait_until(lambda: any(denial in line for line in running.lines()), timeout=30)
+        wait_until(
+            lambda: any(denial in line for line in running.lines()),
+            timeout=30,
+            interval=0.2,
+            raise_on_timeout=False,
+        )
         time.sleep(3)  # time to repeat itself, were it to
         exited = running.process.poll()
 
         enricher.grant_the_raw_topic()
-        wait_until(lambda: enricher.stored() == POSITIONS, timeout=40)
+        wait_until(
+            lambda: enricher.stored() == POSITIONS, timeout=40, interval=0.2, raise_on_timeout=False
+        )
     finally:
         status = running.stop()
 

@@ -19,10 +19,10 @@ from confluent_kafka import KafkaError, Producer
 from iss_contract.limits import MAX_MESSAGE_BYTES
 from tests.iss_contract.fixtures import STORED, poison_pills
 from tests.iss_enricher.fixtures import TLE_EPOCH, sgp4_track
-from tests.iss_enricher.test_main import Pipeline, enricher_log, keyed, pipeline, stop
+from tests.support.enricher import Pipeline, stop
+from tests.support.messages import keyed
 
 pytestmark = pytest.mark.services
-__all__ = ["enricher_log", "pipeline"]  # fixtures used by name
 
 
 def produce_refused(pipeline: Pipeline, value: bytes) -> KafkaError | None:

@@ -6,36 +6,23 @@ import base64
 import json
 import random
 from collections.abc import Callable
-from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException
 from msgspec.structs import replace
 
 from iss_devstack.kafka import Kafka
 from iss_enricher.positions_out import PositionsOutput
 from iss_enricher.storage.schema import migrate
 from iss_enricher.storage.sink import Backoff
-from tests.iss_enricher.storage.test_sink import count, enriched
+from tests.support.messages import enriched
+from tests.support.tables import count
+from tests.support.topics import read_topic
 
 pytestmark = pytest.mark.services
 
 FAST = Backoff(initial_seconds=0.1, max_seconds=0.5)
-
-
-def read_topic(bootstrap: str, topic: str) -> list[Any]:
-    """Everything on partition 0 of a topic right now (it was acknowledged, so it is there)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{topic}"})
-    consumer.assign([TopicPartition(topic, 0, 0)])
-    _, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
-    found: list[Any] = []
-    try:
-        while len(found) < high:
-            found.extend(m for m in consumer.consume(500, 1.0) if m.error() is None)
-    finally:
-        consumer.close()
-    return found
 
 
 def test_a_batch_is_stored_and_published_before_write_batch_returns(

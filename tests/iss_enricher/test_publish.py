@@ -8,7 +8,7 @@ import pytest
 
 from iss_devstack.kafka import Kafka
 from iss_enricher.publish import TopicSink
-from tests.iss_enricher.test_positions_out import read_topic
+from tests.support.topics import read_topic
 
 pytestmark = pytest.mark.services
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.iss_liveview.chromium import Page, chromium
-from tests.iss_liveview.support import enriched_value, free_port, gateway, produce
+from tests.support.chromium import Page, chromium
+from tests.support.liveview import gateway, produce
+from tests.support.messages import enriched_value
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.services
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import aiohttp
@@ -11,30 +10,10 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewPartitions  # type: ignore[attr-defined]
 
 from iss_liveview.kafka_feed import start_offsets
-from tests.iss_liveview.support import enriched_value, gateway, produce
+from tests.support.liveview import gateway, history_sequences, next_position, produce
+from tests.support.messages import enriched_value
 
 pytestmark = pytest.mark.services
-
-
-async def next_position(ws: aiohttp.ClientWebSocketResponse, timeout: float = 15) -> dict[str, Any]:
-    """The next live position frame, skipping history frames."""
-    while True:
-        msg = await ws.receive(timeout=timeout)
-        assert msg.type == aiohttp.WSMsgType.TEXT, msg
-        frame = json.loads(msg.data)
-        if frame["type"] == "position":
-            position: dict[str, Any] = frame["position"]
-            return position
-
-
-async def history_sequences(ws: aiohttp.ClientWebSocketResponse) -> list[int]:
-    sequences: list[int] = []
-    while True:
-        frame = json.loads((await ws.receive(timeout=15)).data)
-        assert frame["type"] == "history"
-        sequences += [p["sequence"] for p in frame["positions"]]
-        if frame["last"]:
-            return sequences
 
 
 def test_a_message_produced_to_kafka_reaches_a_websocket_client(

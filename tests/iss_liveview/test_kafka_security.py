@@ -1,8 +1,8 @@
 """The gateway against a Kafka that asks for SASL_SSL with SCRAM-SHA-512 and ACLs.
 
 Its user may only read (and describe) the enriched topic and use groups named after the
-gateway's prefix (tests/kafka_security.py makes the broker and its certificates). With a wrong
-password, or without an ACL on the topic, it keeps serving the page and says why.
+gateway's prefix (tests/support/kafka_security.py makes the broker and its certificates). With
+a wrong password, or without an ACL on the topic, it keeps serving the page and says why.
 """
 
 from __future__ import annotations
@@ -24,9 +24,15 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 
 from iss_liveview.server import Gateway, running
 from iss_liveview.settings import LiveviewSettings
-from tests.iss_liveview.support import enriched_value, gateway, produce, wait_healthy
-from tests.iss_liveview.test_kafka_feed import history_sequences, next_position
-from tests.kafka_security import SecureKafka
+from tests.support.kafka_security import SecureKafka
+from tests.support.liveview import (
+    gateway,
+    history_sequences,
+    next_position,
+    produce,
+    wait_healthy,
+)
+from tests.support.messages import enriched_value
 
 pytestmark = pytest.mark.services
 

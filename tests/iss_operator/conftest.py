@@ -1,3 +1,3 @@
-from tests.iss_operator.fixtures import cluster, metrics, operator, pipeline_crd
+from ..support.operator import cluster, metrics, operator, pipeline_crd
 
 __all__ = ["cluster", "metrics", "operator", "pipeline_crd"]

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.iss_operator.fixtures import Cluster, pipeline_manifest
+from tests.support.operator import Cluster, pipeline_manifest
 
 pytestmark = pytest.mark.controlplane
 

@@ -14,16 +14,16 @@ import pytest
 import yaml
 
 from iss_devstack.controlplane import ControlPlane
-from tests.iss_operator.fixtures import (
+from tests.support.operator import (
     Cluster,
     OperatorProcess,
     PipelineMetrics,
     Prometheus,
     pipeline_manifest,
     stop_operator,
-    wait_until,
     workload_manifest,
 )
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.controlplane
 

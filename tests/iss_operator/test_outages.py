@@ -20,7 +20,7 @@ import pytest
 
 from iss_devstack.controlplane import ControlPlane
 from iss_devstack.settings import DevstackSettings
-from tests.iss_operator.fixtures import (
+from tests.support.operator import (
     Cluster,
     OperatorProcess,
     PipelineMetrics,
@@ -29,8 +29,8 @@ from tests.iss_operator.fixtures import (
     pipeline_manifest,
     prepare_cluster,
     stop_operator,
-    wait_until,
 )
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.soak]
 

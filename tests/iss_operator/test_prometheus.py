@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import aiohttp
@@ -8,6 +7,7 @@ import pytest
 
 from iss_operator.prometheus import query, reading_from_response
 from iss_operator.readings import Observation, Unknown, UnknownReason
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.unit
 
@@ -55,9 +55,7 @@ def test_answers_without_a_number_are_unknown_with_the_reason(
 
 
 async def _ask_closed_port() -> Unknown | Observation:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     async with aiohttp.ClientSession() as session:
         return await query(session, f"http://127.0.0.1:{port}", "up", 1.0)
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.iss_operator.fixtures import (
+from tests.support.operator import (
     Cluster,
     ControlPlane,
     OperatorProcess,
     PipelineMetrics,
     Prometheus,
     pipeline_manifest,
-    wait_until,
 )
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.controlplane
 

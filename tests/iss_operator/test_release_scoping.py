@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from tests.charts.fixtures import env_of, main_container, render
-from tests.iss_operator.fixtures import (
+from tests.support.chart import env_of, main_container, render
+from tests.support.operator import (
     Cluster,
     OperatorProcess,
     PipelineMetrics,
     Prometheus,
     stop_operator,
-    wait_until,
     workload_manifest,
 )
+from tests.support.waits import wait_until
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane

@@ -13,7 +13,9 @@ import yaml
 from iss_operator.kube import Credentials, Kube, load_credentials
 from iss_operator.restart import RESTARTED_AT, RestartError, restart_patch, restart_workload
 from iss_operator.spec import Workload, WorkloadKind
-from tests.iss_operator.fixtures import Cluster, ControlPlane, wait_until
+from tests.support.operator import Cluster, ControlPlane
+from tests.support.ports import free_port
+from tests.support.waits import wait_until
 
 NOW = datetime(2026, 11, 21, 15, 0, 0, tzinfo=UTC)
 
@@ -139,9 +141,7 @@ def test_restart_patch_to_a_server_that_never_answers_fails_within_its_deadline(
 
 @pytest.mark.unit
 def test_restart_patch_with_no_server_listening_is_a_restart_failure_not_an_escape() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     workload = Workload(WorkloadKind.DEPLOYMENT, "iss-enricher")
     with pytest.raises(RestartError) as caught:
         asyncio.run(_restart(_plain(f"http://127.0.0.1:{port}"), None, workload))

@@ -9,16 +9,12 @@ from datetime import timedelta
 import pytest
 from sgp4.api import Satrec
 
-from iss_passes import Observer, WindowError, from_lines, predict_many, predict_passes
-from tests.iss_passes.reference import START, Site, iss_lines, polar_lines, scan
+from iss_passes import WindowError, from_lines, predict_many, predict_passes
+from tests.support.passes import SITES, observer_at, the_iss, whole_passes
+from tests.support.passes_reference import START, Site, iss_lines, polar_lines, scan
 
 pytestmark = pytest.mark.unit
 
-SITES = {
-    "london": Site(51.5074, -0.1278, 20.0),
-    "sydney": Site(-33.8688, 151.2093, 50.0),
-    "boulder": Site(40.0150, -105.2705, 1655.0),
-}
 RISE_SET_S = 0.5
 CULMINATION_S = 1.0
 MAX_ELEVATION_DEG = 0.05
@@ -26,26 +22,11 @@ AZIMUTH_DEG = 0.05
 VISIBLE_EDGE_S = 1.5  # the reference samples every 1 s
 
 
-def _iss() -> object:
-    return from_lines(*iss_lines(), "ISS (ZARYA)")
-
-
-def _observer(site: Site) -> Observer:
-    return Observer(site.lat, site.lon, site.height_m)
-
-
-def _whole_passes(site: Site, hours: float = 24.0, min_el: float = 10.0) -> list[object]:
-    """Passes of iss_passes whose rise and set fall inside the window, as the scan reports."""
-    end = START + timedelta(hours=hours)
-    found = predict_passes(_iss(), _observer(site), START, end, min_el)  # type: ignore[arg-type]
-    return [p for p in found if p.rise >= START and p.set <= end]
-
-
 @pytest.mark.parametrize("name", sorted(SITES))
 def test_rise_culmination_and_set_agree_with_an_independent_one_second_scan(name: str) -> None:
     site = SITES[name]
     reference = scan(site, START, 24.0, 10.0)
-    ours = _whole_passes(site)
+    ours = whole_passes(site)
     assert len(reference) >= 3
     assert len(ours) == len(reference)
     for mine, theirs in zip(ours, reference, strict=True):
@@ -61,7 +42,7 @@ def test_rise_culmination_and_set_agree_with_an_independent_one_second_scan(name
 @pytest.mark.parametrize("name", sorted(SITES))
 def test_visibility_agrees_with_an_independent_sun_and_shadow(name: str) -> None:
     site = SITES[name]
-    ours, reference = _whole_passes(site), scan(site, START, 24.0, 10.0)
+    ours, reference = whole_passes(site), scan(site, START, 24.0, 10.0)
     assert [p.visible for p in ours] == [r.visible for r in reference]
     for mine, theirs in zip(ours, reference, strict=True):
         if theirs.visible_from is None or theirs.visible_until is None:
@@ -73,7 +54,7 @@ def test_visibility_agrees_with_an_independent_sun_and_shadow(name: str) -> None
 
 
 def test_the_checked_windows_hold_both_visible_and_invisible_passes() -> None:
-    flags = [p.visible for site in SITES.values() for p in _whole_passes(site)]
+    flags = [p.visible for site in SITES.values() for p in whole_passes(site)]
     assert True in flags
     assert False in flags
 
@@ -91,7 +72,7 @@ def test_passes_agree_with_skyfields_own_event_search() -> None:
     times, kinds = satellite.find_events(place, ts.from_datetime(START), ts.from_datetime(end), 10)
     rises = [t.utc_datetime() for t, k in zip(times, kinds, strict=True) if k == 0]
     sets = [t.utc_datetime() for t, k in zip(times, kinds, strict=True) if k == 2]
-    ours = _whole_passes(site)
+    ours = whole_passes(site)
     assert len(ours) == len(rises) == len(sets)
     for mine, rise, set_ in zip(ours, rises, sets, strict=True):
         assert abs((mine.rise - rise).total_seconds()) < 1.0
@@ -99,41 +80,42 @@ def test_passes_agree_with_skyfields_own_event_search() -> None:
 
 
 def test_a_pass_under_way_at_the_start_is_reported_whole() -> None:
-    whole = _whole_passes(SITES["london"])[-1]
+    whole = whole_passes(SITES["london"])[-1]
     start = whole.culmination
-    found = predict_passes(_iss(), _observer(SITES["london"]), start, start + timedelta(hours=1))  # type: ignore[arg-type]
+    london = observer_at(SITES["london"])
+    found = predict_passes(the_iss(), london, start, start + timedelta(hours=1))  # type: ignore[arg-type]
     assert found[0].rise < start
     assert abs((found[0].rise - whole.rise).total_seconds()) < 0.05
     assert abs((found[0].set - whole.set).total_seconds()) < 0.05
 
 
 def test_an_sgp4_model_gives_the_same_passes_as_its_lines() -> None:
-    observer = _observer(SITES["sydney"])
+    observer = observer_at(SITES["sydney"])
     end = START + timedelta(hours=12)
     from_model = predict_passes(Satrec.twoline2rv(*iss_lines()), observer, START, end)
-    assert from_model == predict_passes(_iss(), observer, START, end)  # type: ignore[arg-type]
+    assert from_model == predict_passes(the_iss(), observer, START, end)  # type: ignore[arg-type]
 
 
 def test_many_satellites_get_each_its_own_passes() -> None:
-    observer = _observer(SITES["boulder"])
+    observer = observer_at(SITES["boulder"])
     end = START + timedelta(hours=12)
     line1, line2 = iss_lines()
-    together = predict_many([_iss(), Satrec.twoline2rv(line1, line2)], observer, START, end)  # type: ignore[list-item]
-    assert together[0] == together[1] == predict_passes(_iss(), observer, START, end)  # type: ignore[arg-type]
+    together = predict_many([the_iss(), Satrec.twoline2rv(line1, line2)], observer, START, end)  # type: ignore[list-item]
+    assert together[0] == together[1] == predict_passes(the_iss(), observer, START, end)  # type: ignore[arg-type]
 
 
 def test_a_window_far_from_the_epoch_is_refused() -> None:
     far = START + timedelta(days=31)
     with pytest.raises(WindowError, match="days from the window"):
-        predict_passes(_iss(), _observer(SITES["london"]), far, far + timedelta(hours=1))  # type: ignore[arg-type]
+        predict_passes(the_iss(), observer_at(SITES["london"]), far, far + timedelta(hours=1))  # type: ignore[arg-type]
 
 
 def test_an_empty_or_naive_window_is_refused() -> None:
-    observer = _observer(SITES["london"])
+    observer = observer_at(SITES["london"])
     with pytest.raises(WindowError):
-        predict_passes(_iss(), observer, START, START)  # type: ignore[arg-type]
+        predict_passes(the_iss(), observer, START, START)  # type: ignore[arg-type]
     with pytest.raises(WindowError):
-        predict_passes(_iss(), observer, START.replace(tzinfo=None), START + timedelta(hours=1))  # type: ignore[arg-type]
+        predict_passes(the_iss(), observer, START.replace(tzinfo=None), START + timedelta(hours=1))  # type: ignore[arg-type]
 
 
 def test_prediction_opens_no_network_connection() -> None:
@@ -144,8 +126,8 @@ def test_prediction_opens_no_network_connection() -> None:
         "socket.socket.connect = refuse\n"
         "socket.socket.connect_ex = refuse\n"
         "socket.getaddrinfo = refuse\n"
-        "from tests.iss_passes.test_predict import _whole_passes, SITES\n"
-        "assert _whole_passes(SITES['london'])\n"
+        "from tests.support.passes import SITES, whole_passes\n"
+        "assert whole_passes(SITES['london'])\n"
         "print('offline ok')\n"
     )
     result = subprocess.run(
@@ -172,7 +154,7 @@ def test_a_polar_orbit_agrees_with_the_scan_down_to_grazing_passes(case: str) ->
     lines = polar_lines()
     end = START + timedelta(hours=24)
     reference = scan(site, START, 24.0, min_el, lines)
-    found = predict_passes(from_lines(*lines), _observer(site), START, end, min_el)
+    found = predict_passes(from_lines(*lines), observer_at(site), START, end, min_el)
     ours = [p for p in found if p.rise >= START and p.set <= end]
     assert len(reference) >= 2
     assert len(ours) == len(reference)

@@ -14,7 +14,7 @@ from iss_physics.tle import (
     with_checksum,
 )
 from iss_producer.settings import DEFAULT_TLE_FILE
-from tests.iss_passes.reference import ISS_TLE, iss_lines
+from tests.support.passes_reference import ISS_TLE, iss_lines
 
 LINE1 = "1 25544U 98067A   26259.85263506  .00007068  00000+0  13566-3 0  9993"
 LINE2 = "2 25544  51.6307 206.4210 0004838 147.2470 212.8820 15.49143506585961"

@@ -1,3 +1,3 @@
-from tests.iss_producer.fixtures import http_server, second_http_server
+from .fixtures import http_server, second_http_server
 
 __all__ = ["http_server", "second_http_server"]

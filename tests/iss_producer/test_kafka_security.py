@@ -1,8 +1,9 @@
 """The producer against a real broker with SASL_SSL, SCRAM-SHA-512 and ACLs: its Kafka settings,
 and the `iss-producer` process with a wrong password or a topic it is not granted.
 
-The broker (the devstack's Kafka with a second, SASL_SSL listener, tests/kafka_security.py)
-enforces ACLs with StandardAuthorizer; the certificates are made by the test.
+The broker (the devstack's Kafka with a second, SASL_SSL listener,
+tests/support/kafka_security.py) enforces ACLs with StandardAuthorizer; the certificates are
+made by the test.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from iss_devstack.kafka_tls import make_certificates
 from iss_producer.publisher import kafka_config
 from iss_producer.settings import ProducerSettings
 from tests.iss_producer.fixtures import COMMAND, consume_all, environment
-from tests.kafka_security import SecureKafka
+from tests.support.kafka_security import SecureKafka
 
 pytestmark = pytest.mark.services
 

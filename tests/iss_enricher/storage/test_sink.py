@@ -11,39 +11,15 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
-from iss_contract.enriched import EnrichedPosition
-from iss_contract.raw import RawPosition
 from iss_enricher.aggregate import WindowAggregate
-from iss_enricher.enrich import enrich_position
 from iss_enricher.storage.schema import migrate
 from iss_enricher.storage.sink import AggregatesSink, Backoff, PositionsSink
+from tests.support.messages import T0, enriched
+from tests.support.tables import count
 
 pytestmark = pytest.mark.services
 
-T0 = datetime(2026, 9, 16, 12, 0, tzinfo=UTC)
 FAST = Backoff(initial_seconds=0.1, max_seconds=0.5)
-
-
-def enriched(second: int, norad_id: int = 25544) -> EnrichedPosition:
-    raw = RawPosition(
-        norad_id=norad_id,
-        event_time=T0 + timedelta(seconds=second),
-        latitude=10.0,
-        longitude=20.0 + 0.06 * second,
-        source="sgp4",
-        producer_id="test",
-        sequence=second,
-        altitude_km=None if second % 2 else 420.0,
-    )
-    speed = None if second == 0 else 24800.0
-    return enrich_position(raw, ground_speed_kmh=speed, heading_deg=45.0, enriched_at=T0)
-
-
-def count(dsn: str, table: str = "positions") -> int:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-        assert row is not None
-        return int(row[0])
 
 
 def merged_batches() -> float:

@@ -20,8 +20,8 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 
 from iss_devstack.kafka import Kafka, SecureListener
 from iss_devstack.kafka_tls import Certificates, make_certificates
-from iss_devstack.procs import free_port
 from iss_devstack.settings import DevstackSettings
+from tests.support.ports import free_port
 
 
 class SecureKafka:

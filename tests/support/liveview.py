@@ -1,53 +1,20 @@
-"""Helpers shared by the live view tests and the latency benchmark."""
+"""The live view for the tests and the latency benchmark: records to produce, a gateway in this
+process, and reading its WebSocket."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
+import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from confluent_kafka import Producer
 
-from iss_contract.enriched import EnrichedPosition
-from iss_contract.raw import RawPosition
 from iss_liveview.server import Gateway, running
 from iss_liveview.settings import LiveviewSettings
-
-
-def enriched_value(sequence: int, producer_id: str = "test-producer") -> bytes:
-    """A realistic enriched ISS position whose event time is now (unique per sequence)."""
-    now = datetime.now(UTC)
-    raw = RawPosition(
-        norad_id=25544,
-        event_time=now,
-        latitude=round(51.6 * ((sequence % 200) / 100 - 1), 4),
-        longitude=round((sequence * 4.3) % 360 - 180, 4),
-        source="sgp4",
-        producer_id=producer_id,
-        sequence=sequence,
-        produced_at=now,
-        name="ISS (ZARYA)",
-        altitude_km=418.2,
-        velocity_kmh=27580.0,
-        visibility="daylight",
-    )
-    return EnrichedPosition(
-        raw=raw,
-        ground_speed_kmh=24800.0,
-        heading_deg=52.0,
-        orbital_speed_kmh=27580.0,
-        subsolar_latitude=-19.9,
-        subsolar_longitude=-48.0,
-        ground_daylight=True,
-        satellite_sunlit=True,
-        local_solar_time_h=13.2,
-        footprint_radius_km=2240.0,
-        enriched_at=now,
-    ).to_bytes()
 
 
 def produce(bootstrap: str, topic: str, values: list[bytes], partition: int | None = None) -> None:
@@ -60,13 +27,6 @@ def produce(bootstrap: str, topic: str, values: list[bytes], partition: int | No
         producer.poll(0)
     remaining = producer.flush(15)
     assert remaining == 0, f"{remaining} message(s) not delivered to Kafka"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def wait_healthy(base: str, timeout: float = 30) -> None:
@@ -97,3 +57,25 @@ async def gateway(bootstrap: str, topic: str, port: int = 0, **extra: object) ->
         base = f"http://{host}:{bound}"
         await wait_healthy(base)
         yield base
+
+
+async def next_position(ws: aiohttp.ClientWebSocketResponse, timeout: float = 15) -> dict[str, Any]:
+    """The next live position frame, skipping history frames."""
+    while True:
+        msg = await ws.receive(timeout=timeout)
+        assert msg.type == aiohttp.WSMsgType.TEXT, msg
+        frame = json.loads(msg.data)
+        if frame["type"] == "position":
+            position: dict[str, Any] = frame["position"]
+            return position
+
+
+async def history_sequences(ws: aiohttp.ClientWebSocketResponse) -> list[int]:
+    """The sequences of the history frames a client gets first, up to the last of them."""
+    sequences: list[int] = []
+    while True:
+        frame = json.loads((await ws.receive(timeout=15)).data)
+        assert frame["type"] == "history"
+        sequences += [p["sequence"] for p in frame["positions"]]
+        if frame["last"]:
+            return sequences

@@ -1,13 +1,19 @@
-"""Rendering the chart and reading what it renders; shared by the chart tests."""
+"""Rendering the chart (helm through the control plane, or the helm binary alone) and reading
+what it renders; installing it into a namespace. Shared by the chart and operator tests."""
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from iss_devstack.gobuild import ensure_binaries
+from iss_devstack.settings import DevstackSettings
 
 if TYPE_CHECKING:
     from iss_devstack.controlplane import ControlPlane
@@ -103,6 +109,25 @@ def render_error(
     return result.stderr
 
 
+def helm_template(sets: dict[str, str] | None = None, **kwargs: Any) -> Rendered:
+    """`helm template` the chart with the helm binary alone (no API server needed)."""
+    helm = ensure_binaries(DevstackSettings()).helm
+    result = subprocess.run(
+        [str(helm), *template_args(sets=sets, **kwargs)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return Rendered(result.stdout, parse_manifests(result.stdout))
+
+
+def prometheus_files(rendered: Rendered) -> dict[str, str]:
+    data: dict[str, str] = rendered.component("ConfigMap", "prometheus")["data"]
+    return data
+
+
 def pod_spec(workload: Manifest) -> Manifest:
     spec: Manifest = workload["spec"]
     if workload["kind"] == "Pod":
@@ -141,3 +166,23 @@ def memory_bytes(quantity: str) -> int:
         if quantity.endswith(suffix):
             return int(float(quantity[: -len(suffix)]) * factor)
     return int(quantity)
+
+
+def grafana_datasources(rendered: Rendered) -> list[dict[str, Any]]:
+    provisioning = next(
+        c for c in rendered.of_kind("ConfigMap") if c["metadata"]["name"].endswith("-provisioning")
+    )
+    sources: list[dict[str, Any]] = yaml.safe_load(provisioning["data"]["datasources.yaml"])[
+        "datasources"
+    ]
+    return sources
+
+
+def wait_for_default_service_account(controlplane: ControlPlane, namespace: str) -> None:
+    """Pods are admitted only once kube-controller-manager created the `default` account."""
+    deadline = time.monotonic() + 60
+    while controlplane.kubectl(
+        "get", "serviceaccount", "default", "-n", namespace, check=False
+    ).returncode:
+        assert time.monotonic() < deadline, f"no default ServiceAccount in {namespace}"
+        time.sleep(0.3)

@@ -1,31 +1,32 @@
-"""Control-plane fixtures for the operator: metrics the tests control, and a running operator."""
+"""The operator for the tests and its benchmark: metrics the tests control, Pipelines and workloads
+in a namespace of the control plane, the real `iss-operator` process, and their fixtures."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import pytest
 import yaml
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from tests.support.ports import free_port
+from tests.support.waits import wait_until
+
 REPO = Path(__file__).parents[2]
 CRD_DIR = REPO / "k8s" / "crds"
 PIPELINE_CRD = CRD_DIR / "pipelines.iss-tracker.io.yaml"
-
-T = TypeVar("T")
 
 
 class ControlPlane(Protocol):
@@ -47,27 +48,6 @@ class Prometheus(Protocol):
     def add_target(self, job: str, address: str, labels: dict[str, str] | None = None) -> None: ...
 
     def wait_for(self, expr: str, timeout: float = 30) -> list[dict[str, Any]]: ...
-
-
-def wait_until(
-    probe: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.25, what: str = ""
-) -> T:
-    """Poll until ``probe`` returns something truthy; fail with ``what`` on timeout."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}; last: {last!r}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class PipelineMetrics:
