@@ -10,6 +10,7 @@ from datetime import datetime
 import numpy as np
 from sgp4.api import SatrecArray
 
+from iss_contract.limits import ALTITUDE_MAX_KM, ALTITUDE_MIN_KM
 from iss_contract.raw import SCHEMA, RawPosition
 from iss_contract.timefmt import format_utc
 from iss_physics.teme import FloatArray, julian_date, speed_kmh, teme_to_geodetic
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Positions of every satellite at one instant; `ok[i]` is False where SGP4 failed."""
+    """Positions of every satellite at one instant; `ok[i]` is False where SGP4 failed or put
+    the satellite below the ground or beyond the contract's altitude bound."""
 
     when: datetime
     latitude: FloatArray
@@ -50,8 +52,14 @@ class Constellation:
         errors, position, velocity = self._array.sgp4(np.array([jd]), np.array([fr]))
         position = position[:, 0, :]
         velocity = velocity[:, 0, :]
-        ok = (errors[:, 0] == 0) & np.isfinite(position).all(axis=1)
         lat, lon, alt = teme_to_geodetic(position, jd, fr)
+        # SGP4's own errors, and heights the contract refuses (a decayed orbit, bad elements).
+        ok = (
+            (errors[:, 0] == 0)
+            & np.isfinite(position).all(axis=1)
+            & (alt > ALTITUDE_MIN_KM)
+            & (alt <= ALTITUDE_MAX_KM)
+        )
         return Snapshot(when, lat, lon, alt, speed_kmh(velocity), ok)
 
 

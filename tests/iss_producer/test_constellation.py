@@ -1,24 +1,22 @@
 import json
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from iss_contract.raw import RawPosition
-from iss_physics.tle import Elements, checksum, read_tle_file
+from iss_physics.tle import Elements, read_tle_file, with_checksum
 from iss_producer.constellation import Constellation, SnapshotEncoder
+from iss_producer.errors import Rejected, RejectReason
 from iss_producer.settings import DEFAULT_TLE_FILE
 from iss_producer.sources.sgp4_source import propagate
 
 WHEN = datetime(2026, 9, 17, 3, 0, 0, tzinfo=UTC)
 
 
-def _with_checksum(line: str) -> str:
-    return line[:68] + str(checksum(line))
-
-
 def variant(base: Elements, norad_id: int, mean_anomaly: float) -> Elements:
-    line1 = _with_checksum(f"1 {norad_id:05d}" + base.line1[7:])
-    line2 = _with_checksum(
+    line1 = with_checksum(f"1 {norad_id:05d}" + base.line1[7:])
+    line2 = with_checksum(
         f"2 {norad_id:05d}" + base.line2[7:43] + f"{mean_anomaly:8.4f}" + base.line2[51:]
     )
     return Elements(line1, line2, f"SAT {norad_id}")
@@ -44,7 +42,7 @@ def test_vectorised_positions_equal_one_by_one_propagation() -> None:
 def test_satellite_that_fails_to_propagate_is_flagged_and_the_others_are_not() -> None:
     iss = read_tle_file(DEFAULT_TLE_FILE)[0]
     # 17 revolutions a day is below the surface: SGP4 reports an error a year later.
-    sunk = _with_checksum(iss.line2[:52] + "17.00000000" + iss.line2[63:])
+    sunk = with_checksum(iss.line2[:52] + "17.00000000" + iss.line2[63:])
     snapshot = Constellation([iss, Elements(iss.line1, sunk, "SUNK")]).propagate(
         datetime(2027, 9, 1, tzinfo=UTC)
     )
@@ -108,3 +106,31 @@ def test_encoding_falls_back_to_the_contract_when_the_template_disagrees(
     encoded = encoder.encode(snapshot, 0, WHEN)
     assert encoder.fallback_ticks == 1
     assert {value for _, value in encoded} == {b'{"v":2}'}
+
+
+class _Underground:
+    """An SGP4 model that reports no error but puts the satellite 400 km below the equator."""
+
+    def sgp4(self, jd: object, fr: object) -> tuple[int, tuple[float, ...], tuple[float, ...]]:
+        return 0, (5978.0, 0.0, 0.0), (0.0, 7.9, 0.0)
+
+
+class _UndergroundArray:
+    def sgp4(self, jd: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        errors = np.zeros((2, 1), dtype=np.uint8)
+        position = np.array([[[6800.0, 0.0, 0.0]], [[5978.0, 0.0, 0.0]]])
+        velocity = np.array([[[0.0, 7.6, 0.0]], [[0.0, 7.9, 0.0]]])
+        return errors, position, velocity
+
+
+@pytest.mark.unit
+def test_a_position_below_the_ground_is_rejected_even_when_sgp4_reports_no_error() -> None:
+    iss = read_tle_file(DEFAULT_TLE_FILE)[0]
+    with pytest.raises(Rejected) as rejected:
+        propagate(iss, WHEN, _Underground())  # type: ignore[arg-type]
+    assert rejected.value.reason is RejectReason.OUT_OF_RANGE
+    assert "-4" in rejected.value.detail  # about -400 km, named in the detail
+
+    constellation = Constellation([iss, iss])
+    constellation._array = _UndergroundArray()  # type: ignore[assignment]
+    assert constellation.propagate(WHEN).ok.tolist() == [True, False]

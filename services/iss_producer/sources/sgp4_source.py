@@ -9,6 +9,7 @@ from typing import Final
 import numpy as np
 from sgp4.api import Satrec
 
+from iss_contract.limits import ALTITUDE_MAX_KM, ALTITUDE_MIN_KM
 from iss_physics.teme import julian_date, speed_kmh, teme_to_geodetic
 from iss_physics.tle import Elements
 from iss_producer.errors import Rejected, RejectReason
@@ -19,12 +20,19 @@ log = logging.getLogger(__name__)
 
 
 def propagate(record: Elements, when: datetime, satrec: Satrec | None = None) -> Fix:
-    """The position of `record`'s satellite at `when`, or Rejected if SGP4 reports an error."""
+    """The position of `record`'s satellite at `when`, or Rejected if SGP4 reports an error or
+    a height the contract refuses (below the ground, beyond `ALTITUDE_MAX_KM`)."""
     jd, fr = julian_date(when.timestamp())
     error, position, velocity = (satrec or record.satrec()).sgp4(jd, fr)
     if error != 0:
         raise Rejected(RejectReason.PROPAGATION_ERROR, f"SGP4 error code {error} at {when}")
     lat, lon, height = teme_to_geodetic(np.asarray(position, dtype=np.float64), jd, fr)
+    if not ALTITUDE_MIN_KM < float(height) <= ALTITUDE_MAX_KM:
+        raise Rejected(
+            RejectReason.OUT_OF_RANGE,
+            f"SGP4 puts NORAD {record.norad_id} at {float(height):.1f} km at {when}: "
+            "the elements have decayed or are wrong",
+        )
     return Fix(
         norad_id=record.norad_id,
         name=record.name,
