@@ -7,10 +7,12 @@ other datasource reference appears in the generated JSON.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from grafanalib import core
 
+from iss_contract.metric_names import LAST_PUBLISH
 from iss_contract.pipeline import DEFAULT_FRESHNESS_THRESHOLD_SECONDS
 
 # Datasources as the chart provisions them (name and uid are the contract with the chart).
@@ -88,9 +90,33 @@ def sql(raw_sql: str, ref_id: str = "A", fmt: str = "table") -> SqlCodeTarget:
     )
 
 
+NAMESPACE_VAR = "namespace"
+RELEASE_VAR = "release"
+SCOPE_MATCHERS = f'namespace=~"${NAMESPACE_VAR}", job=~"${RELEASE_VAR}.*"'
+"""Every series a dashboard reads belongs to the chosen namespace and to a job of the chosen
+release: the chart names each metrics job `<release fullname>-<component>` (kafka-exporter's
+too), and its alerts keep both labels. "All" is `.*` for both, which also matches series without
+the labels (the local stack's)."""
+
+_SELECTOR = re.compile(r"(?<![\w:\"])(iss_\w+|kafka_consumergroup_lag|ALERTS)(?:\{([^}]*)\})?")
+
+
+def scoped(expr: str) -> str:
+    """`expr` with every selector of the project's series limited by `SCOPE_MATCHERS`."""
+
+    def add(match: re.Match[str]) -> str:
+        given = (match.group(2) or "").strip().rstrip(",")
+        matchers = f"{given}, {SCOPE_MATCHERS}" if given else SCOPE_MATCHERS
+        return f"{match.group(1)}{{{matchers}}}"
+
+    return _SELECTOR.sub(add, expr)
+
+
 def promql(expr: str, legend: str = "", ref_id: str = "A", instant: bool = False) -> PromTarget:
+    """A Prometheus query of the provisioned datasource, scoped to the chosen namespace and
+    release (`scoped`)."""
     return PromTarget(
-        expr=expr.strip(),
+        expr=scoped(expr.strip()),
         legendFormat=legend,
         refId=ref_id,
         instant=instant,
@@ -124,6 +150,35 @@ def prometheus_variable() -> core.Template:
     return datasource_variable(
         PROMETHEUS_VAR, "Prometheus", PROMETHEUS_TYPE, PROMETHEUS_UID, PROMETHEUS_NAME
     )
+
+
+def _scope_variable(name: str, label: str, query: str, regex: str | None = None) -> core.Template:
+    variable = core.Template(
+        name=name,
+        label=label,
+        query=query,
+        dataSource=dict(PROMETHEUS),
+        includeAll=True,
+        allValue=".*",
+        default="$__all",
+        regex=regex,
+        refresh=core.REFRESH_ON_DASHBOARD_LOAD,
+    )
+    variable._current = {"selected": True, "text": "All", "value": "$__all"}
+    return variable
+
+
+def scope_variables() -> list[core.Template]:
+    """The namespace and the release whose series the Prometheus panels show (default: all)."""
+    return [
+        _scope_variable(NAMESPACE_VAR, "Namespace", f"label_values({LAST_PUBLISH}, namespace)"),
+        _scope_variable(
+            RELEASE_VAR,
+            "Release",
+            f'label_values({LAST_PUBLISH}{{namespace=~"${NAMESPACE_VAR}"}}, job)',
+            regex="/^(.+)-producer$/",
+        ),
+    ]
 
 
 def stat(

@@ -350,6 +350,6 @@ def build() -> core.Dashboard:
             *operator_panels(),
             *alert_panels(),
         ],
-        variables=[d.prometheus_variable()],
+        variables=[d.prometheus_variable(), *d.scope_variables()],
         time_from="now-30m",
     )

@@ -62,14 +62,15 @@ def promql_queries() -> list[Query]:
     return list(queries(PROMETHEUS_TYPE))
 
 
-def variable_queries() -> list[Query]:
+def variable_queries(kind: str = POSTGRES_TYPE) -> list[Query]:
+    """The queries of the template variables of one datasource type (a Prometheus variable's
+    query is Grafana's `label_values(...)`; its regex is kept as the panel's `regex`)."""
     found = []
     for name, dashboard in generated().items():
         for variable in dashboard["templating"]["list"]:
-            if variable["type"] == "query":
-                found.append(
-                    Query(name, {"title": f"${variable['name']}"}, "var", variable["query"])
-                )
+            if variable["type"] == "query" and variable["datasource"]["type"] == kind:
+                panel = {"title": f"${variable['name']}", "regex": variable.get("regex")}
+                found.append(Query(name, panel, "var", variable["query"]))
     return found
 
 
@@ -165,6 +166,7 @@ def promql_context() -> QueryContext:
         time_to=now,
         interval=timedelta(seconds=1),
         rate_interval=timedelta(seconds=15),
+        variables={"namespace": ".*", "release": ".*"},  # the variables' "All"
     )
 
 

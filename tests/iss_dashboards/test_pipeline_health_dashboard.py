@@ -9,21 +9,35 @@ against the running processes; the kafka-exporter expression is checked here onl
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
+from iss_dashboards.defaults import PROMETHEUS_TYPE, scoped
 from iss_dashboards.macros import expand_promql
 from iss_dashboards.pipeline_health_dashboard import RAW_FRESHNESS, STORED_FRESHNESS
 from iss_enricher import metrics as enricher
 from iss_operator.metrics import build_metrics
 from iss_producer.metrics import ProducerMetrics
 
-from .fixtures import ALERTS_METRIC, Query, finite_series, ids, promql_context, promql_queries
+from .fixtures import (
+    ALERTS_METRIC,
+    Query,
+    finite_series,
+    ids,
+    promql_context,
+    promql_queries,
+    variable_queries,
+)
 
 pytestmark = pytest.mark.services
 
@@ -178,3 +192,59 @@ def test_active_source_is_the_one_set_by_the_producer(scraped: Any) -> None:
 
     active = {s["metric"]["source"] for s in result if float(s["value"][1]) == 1.0}
     assert active == {"wheretheiss"}
+
+
+LABEL_VALUES = re.compile(r"^label_values\((?:(?P<match>.+), )?(?P<label>\w+)\)$")
+
+
+def _variable_values(prometheus_url: str, query: Query, variables: dict[str, str]) -> list[str]:
+    """What Grafana lists for a `label_values` variable: the label's values over the matching
+    series (the label values API), through the variable's regex."""
+    parsed = LABEL_VALUES.match(query.text)
+    assert parsed is not None, query.text
+    match = parsed["match"]
+    for name, value in variables.items():
+        match = match.replace(f"${name}", value)
+    url = f"{prometheus_url}/api/v1/label/{parsed['label']}/values?" + urllib.parse.urlencode(
+        {"match[]": match}
+    )
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        values: list[str] = json.load(answer)["data"]
+    regex = query.panel.get("regex")
+    if not regex:
+        return sorted(values)
+    pattern = re.compile(regex.strip("/"))
+    return sorted(m[1] for m in map(pattern.match, values) if m)
+
+
+def test_the_namespace_and_release_variables_scope_every_panel_to_one_release(
+    prometheus: Any,
+) -> None:
+    traffic = Traffic()
+    traffic.tick()
+    server, _thread = start_http_server(0, addr="127.0.0.1", registry=traffic.producer.registry)
+    address = f"127.0.0.1:{server.server_port}"
+    releases = {"team-a": "iss-a-iss-tracker", "team-b": "iss-b-iss-tracker"}
+    try:
+        for namespace, release in releases.items():
+            prometheus.add_target(f"{release}-producer", address, {"namespace": namespace})
+        prometheus.wait_for('iss_producer_last_publish_timestamp_seconds{namespace="team-b"}')
+        namespace_var, release_var = variable_queries(PROMETHEUS_TYPE)
+        namespaces = _variable_values(prometheus.url, namespace_var, {})
+        assert {"team-a", "team-b"} <= set(namespaces)
+        assert _variable_values(prometheus.url, release_var, {"namespace": "team-a"}) == [
+            "iss-a-iss-tracker"
+        ]
+        raw = next(q for q in ALL_PROMQL if q.text == scoped(RAW_FRESHNESS))
+        for namespace, release in releases.items():
+            chosen = {"namespace": namespace, "release": release}
+            expr = expand_promql(raw.text, replace(promql_context(), variables=chosen))
+            assert len(prometheus.query(f"count({expr})")) == 1
+        other = {"namespace": "team-a", "release": "iss-b-iss-tracker"}
+        expr = expand_promql(raw.text, replace(promql_context(), variables=other))
+        assert prometheus.query(expr) == []
+    finally:
+        for release in releases.values():
+            prometheus.remove_target(f"{release}-producer", address)
+        server.shutdown()
+        server.server_close()
