@@ -44,7 +44,7 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
         except UnicodeEncodeError:  # a name with a lone surrogate (valid JSON, not UTF-8)
             return dumps(msgspec.to_builtins(record))
 
-    def _record(self) -> _EnrichedRecord:
+    def _record(self) -> msgspec.Struct:
         raw = self.raw
         # Timestamps are UTC already but for a caller's own datetimes; check without a call.
         event_time = raw.event_time
@@ -56,7 +56,7 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
         enriched_at = self.enriched_at
         if enriched_at.tzinfo is not UTC:
             enriched_at = _utc(enriched_at)
-        return _EnrichedRecord(
+        record: msgspec.Struct = _EnrichedRecord(
             raw.norad_id,
             raw.name,
             event_time,
@@ -81,6 +81,7 @@ class EnrichedPosition(msgspec.Struct, frozen=True, gc=False):
             self.footprint_radius_km,
             enriched_at,
         )
+        return record
 
 
 def _utc(moment: datetime) -> datetime:
@@ -90,38 +91,41 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-class _EnrichedRecord(msgspec.Struct, gc=False, tag_field="schema", tag=SCHEMA):
-    """The flat wire layout (docs/contracts.md), encoded by msgspec in one C pass.
+WIRE_ORDER = (
+    "norad_id",
+    "name",
+    "event_time",
+    "latitude",
+    "longitude",
+    "altitude_km",
+    "velocity_kmh",
+    "visibility",
+    "footprint_km",
+    "source",
+    "producer_id",
+    "sequence",
+    "produced_at",
+)
+"""The raw position's fields in the order the enriched message carries them; the enrichment
+fields follow in `EnrichedPosition`'s order (docs/contracts.md)."""
 
-    The tag puts `"schema": "iss.position.enriched/v1"` first; the fields follow in this order.
-    Timestamps are encoded by msgspec as RFC 3339 in UTC with a `Z`, with fractional seconds
-    only when they are not zero.
-    """
-
-    norad_id: int
-    name: str | None
-    event_time: datetime
-    latitude: float
-    longitude: float
-    altitude_km: float | None
-    velocity_kmh: float | None
-    visibility: str | None
-    footprint_km: float | None
-    source: str
-    producer_id: str
-    sequence: int
-    produced_at: datetime | None
-    ground_speed_kmh: float | None
-    heading_deg: float | None
-    orbital_speed_kmh: float | None
-    subsolar_latitude: float
-    subsolar_longitude: float
-    ground_daylight: bool
-    satellite_sunlit: bool | None
-    local_solar_time_h: float
-    footprint_radius_km: float | None
-    enriched_at: datetime
-
+_RAW_TYPES = {field.name: field.type for field in msgspec.structs.fields(RawPosition)}
+_ENRICHMENT = [
+    (field.name, field.type)
+    for field in msgspec.structs.fields(EnrichedPosition)
+    if field.name != "raw"
+]
+_EnrichedRecord: Any = msgspec.defstruct(
+    "_EnrichedRecord",
+    [(name, _RAW_TYPES[name]) for name in WIRE_ORDER] + _ENRICHMENT,
+    gc=False,
+    tag_field="schema",
+    tag=SCHEMA,
+)
+"""The flat wire layout, built from the two structs' own fields and encoded by msgspec in one C
+pass. The tag puts `"schema": "iss.position.enriched/v1"` first; the fields follow in this
+order. Timestamps are encoded by msgspec as RFC 3339 in UTC with a `Z`, with fractional seconds
+only when they are not zero."""
 
 _encode = msgspec.json.Encoder().encode
 
