@@ -44,6 +44,7 @@ from iss_dashboards.iss_live_dashboard import OUTPUT
 from iss_dashboards.macros import QueryContext, expand_sql
 from iss_enricher.storage.schema import migrate
 from tests.support import sampletrack
+from tests.support.benchmarks import parse_with_smoke
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOAL_MS = 50.0
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    args = parser.parse_args(argv)
+    args = parse_with_smoke(parser, argv, days=1, runs=1, start_server=True)
 
     timings: list[Timing] = []
     with server(args) as admin_dsn:

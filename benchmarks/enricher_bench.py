@@ -31,7 +31,7 @@ from iss_enricher.storage.sink import merge_staged
 # tests.support is in the checkout, not among the installed packages.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.benchmarks import Services, catalogue, local_services
+from tests.support.benchmarks import Services, catalogue, local_services, parse_with_smoke
 
 
 def fill(services: Services, topic: str, messages: int, satellites: int) -> float:
@@ -298,7 +298,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="per enricher run")
     parser.add_argument("--bootstrap", help="use this running Kafka")
     parser.add_argument("--admin-dsn", help="use this running PostgreSQL (a superuser DSN)")
-    args = parser.parse_args()
+    args = parse_with_smoke(parser, messages=2_000, satellites=50, latency_seconds=3, timeout=180.0)
     if args.bootstrap and args.admin_dsn:
         run(Services(args.bootstrap, args.admin_dsn), args)
     else:

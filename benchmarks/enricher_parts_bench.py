@@ -30,7 +30,7 @@ from iss_contract import columns
 from iss_contract.validate import from_dict, parse_raw
 from iss_enricher.enrich import enrich_position
 from iss_enricher.storage import sink
-from tests.support.benchmarks import Services, catalogue, local_services
+from tests.support.benchmarks import Services, catalogue, local_services, parse_with_smoke
 
 FAR = timedelta(days=100_000)  # catalogue data is from the past: nothing counts as future
 
@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--admin-dsn", help="use this running PostgreSQL (a superuser DSN)")
-    args = parser.parse_args()
+    args = parse_with_smoke(parser, records=2_000, rows=4_000, rounds=1, batch=500)
     codec(args.records, args.rounds)
     with services_from(args) as services:
         merge(services, args.rows, min(args.rounds, 3), args.batch)

@@ -25,26 +25,21 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
-    AclBinding,
     AclOperation,
-    AclPermissionType,
-    AdminClient,
-    ResourcePatternType,
     ResourceType,
-    ScramCredentialInfo,
-    ScramMechanism,
-    UserScramCredentialUpsertion,
 )
 
 from iss_contract.raw import RawPosition
-from iss_devstack.kafka import Kafka, SecureListener
-from iss_devstack.kafka_tls import make_certificates
 from iss_devstack.postgres import Postgres
-from iss_devstack.procs import free_port
 from iss_devstack.settings import DevstackSettings
 from iss_enricher.storage.schema import migrate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+
 from iss_producer.publisher import kafka_config
 from iss_producer.settings import ProducerSettings
+from tests.support.benchmarks import parse_with_smoke
+from tests.support.kafka_security import start_secure_kafka
 
 EPOCH = datetime(2026, 9, 16, tzinfo=UTC)
 USER, PASSWORD = "bench", "bench-password"
@@ -66,21 +61,6 @@ def positions(messages: int) -> list[RawPosition]:
         )
         for i in range(messages)
     ]
-
-
-def grant(admin: AdminClient, topics: list[str], group: str) -> None:
-    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
-    upsert = UserScramCredentialUpsertion(USER, info, PASSWORD.encode())
-    for future in admin.alter_user_scram_credentials([upsert]).values():
-        future.result(timeout=30)
-    bindings = [
-        AclBinding(kind, name, ResourcePatternType.LITERAL, f"User:{USER}", "*", op,
-                   AclPermissionType.ALLOW)
-        for kind, name in [(ResourceType.TOPIC, t) for t in topics] + [(ResourceType.GROUP, group)]
-        for op in (AclOperation.ALL,)
-    ]  # fmt: skip
-    for future in admin.create_acls(bindings).values():
-        future.result(timeout=30)
 
 
 def produce(config: dict[str, object], topic: str, values: list[RawPosition]) -> float:
@@ -134,20 +114,16 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating plaintext/SASL_SSL rounds; medians"
     )
-    args = parser.parse_args()
+    args = parse_with_smoke(parser, messages=2_000, rounds=1)
     settings = DevstackSettings()
     work = Path(tempfile.mkdtemp(prefix="iss-kafka-security-bench-"))
-    certificates = make_certificates(work)
-    kafka = Kafka(
-        settings, work / "kafka", free_port(), free_port(), free_port(),
-        secure=SecureListener(port=free_port(), keystore=certificates.keystore),
-    )  # fmt: skip
+    secured = start_secure_kafka(work)
+    kafka, certificates = secured.broker, secured.certificates
     postgres = Postgres.for_tests(settings, work / "postgres")
-    kafka.start()
     postgres.start()
     try:
         values = positions(args.messages)
-        admin = AdminClient({"bootstrap.servers": kafka.bootstrap})
+        secured.add_user(USER, PASSWORD)
         secure = {
             "ISS_ENRICHER_KAFKA_USERNAME": USER,
             "ISS_ENRICHER_KAFKA_PASSWORD": PASSWORD,
@@ -168,7 +144,9 @@ def main() -> None:
                     ProducerSettings(bootstrap_servers=kafka.bootstrap),
                 )
             else:
-                grant(admin, [topic, f"{topic}-enriched", f"{topic}-deadletter"], group)
+                for name in (topic, f"{topic}-enriched", f"{topic}-deadletter"):
+                    secured.allow(USER, name, AclOperation.ALL)
+                secured.allow(USER, group, AclOperation.ALL, resource=ResourceType.GROUP)
                 bootstrap, extra = kafka.secure_bootstrap, secure
                 producer = ProducerSettings(
                     bootstrap_servers=bootstrap, kafka_username=USER, kafka_password=PASSWORD,
@@ -180,7 +158,8 @@ def main() -> None:
             empty = f"{topic}-empty"
             kafka.create_topic(empty, 3)
             if mode != "plaintext":
-                grant(admin, [empty], group)
+                secured.allow(USER, empty, AclOperation.ALL)
+                secured.allow(USER, group, AclOperation.ALL, resource=ResourceType.GROUP)
             overhead = 1 / enrich(
                 bootstrap, empty, postgres.create_database(f"bench_e_{mode}_{suffix}"), group, 1,
                 **extra,

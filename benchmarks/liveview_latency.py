@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from confluent_kafka import Producer  # noqa: E402
 
+from tests.support.benchmarks import parse_with_smoke  # noqa: E402
 from tests.support.chromium import chromium  # noqa: E402
 from tests.support.liveview import wait_healthy  # noqa: E402
 from tests.support.messages import enriched_value  # noqa: E402
@@ -149,7 +150,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", help="use this Kafka instead of starting one")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured messages first")
     parser.add_argument("--timeout", type=float, default=180.0)
-    args = parser.parse_args()
+    args = parse_with_smoke(parser, messages=20, warmup=5, timeout=60.0)
     broker = None
     bootstrap = args.bootstrap
     if bootstrap is None:

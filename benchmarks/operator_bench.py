@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from iss_devstack.controlplane import ControlPlane
 from iss_devstack.prometheus import Prometheus
 from iss_devstack.settings import DevstackSettings
+from tests.support.benchmarks import parse_with_smoke
 from tests.support.operator import (
     PIPELINE_CRD,
     Cluster,
@@ -175,15 +176,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, clock ticks of 10 ms
 
 
-def measure_latency(
-    cluster: Cluster,
-    served: PipelineMetrics,
-    prometheus: Prometheus,
-    job: str,
-    interval: int,
-    rounds: int,
-) -> list[float]:
-    name = f"latency-{interval}"
+def apply_unthrottled(
+    cluster: Cluster, prometheus: Prometheus, job: str, name: str, interval: int
+) -> None:
+    """A Pipeline checked every `interval` seconds whose restarts no cooldown or budget holds."""
     cluster.apply_pipeline(
         pipeline_manifest(
             name,
@@ -193,6 +189,18 @@ def measure_latency(
             restartPolicy={"cooldownSeconds": 0, "maxRestartsPerHour": 100},
         )
     )
+
+
+def measure_latency(
+    cluster: Cluster,
+    served: PipelineMetrics,
+    prometheus: Prometheus,
+    job: str,
+    interval: int,
+    rounds: int,
+) -> list[float]:
+    name = f"latency-{interval}"
+    apply_unthrottled(cluster, prometheus, job, name, interval)
     latencies = []
     for _ in range(rounds):
         served.storing = True
@@ -231,15 +239,7 @@ def measure_recovery(
     """Seconds from the API server serving again to the stale enricher's restart."""
     name = "recovery"
     interval = 5
-    cluster.apply_pipeline(
-        pipeline_manifest(
-            name,
-            prometheus.url,
-            job,
-            checkIntervalSeconds=interval,
-            restartPolicy={"cooldownSeconds": 0, "maxRestartsPerHour": 100},
-        )
-    )
+    apply_unthrottled(cluster, prometheus, job, name, interval)
     took = []
     for _ in range(outages):
         served.storing = True
@@ -301,7 +301,9 @@ def main() -> None:
     parser.add_argument("--outages", type=int, default=10)
     parser.add_argument("--outage-seconds", type=float, default=20.0)
     parser.add_argument("--parts", default="latency,steady,recovery,sigterm,releases")
-    args = parser.parse_args()
+    args = parse_with_smoke(
+        parser, rounds=1, pipelines=3, window=6.0, outages=1, outage_seconds=3.0
+    )
     parts = set(args.parts.split(","))
 
     settings = DevstackSettings()

@@ -14,38 +14,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from iss_passes import Elements, Observer, parse_tle_text, predict_many, read_tle_file
-from iss_physics.tle import with_checksum
+from iss_passes import Observer, predict_many, read_tle_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+
+from tests.support.benchmarks import parse_with_smoke
+from tests.support.catalogue import synthetic_catalogue
 
 REPO = Path(__file__).resolve().parent.parent
 ISS_TLE = REPO / "services" / "iss_cli" / "data" / "iss-25544-2026-09-16.tle"
-GOLDEN_ANGLE = 137.50776405003785
 START = datetime(2026, 9, 16, 21, 0, tzinfo=UTC)
 OBSERVER = Observer(51.4779, -0.0015, 46.0)  # Greenwich
-
-
-def synthetic_catalogue(base: Elements, count: int, first_id: int = 10000) -> list[Elements]:
-    """`count` valid element sets derived from `base`: same orbit shape, spread over the sky."""
-    lines: list[str] = []
-    for i in range(count):
-        norad = first_id + i
-        raan = (float(base.line2[17:25]) + i * GOLDEN_ANGLE / 7.0) % 360.0
-        anomaly = (float(base.line2[43:51]) + i * GOLDEN_ANGLE) % 360.0
-        line1 = with_checksum(f"1 {norad:05d}" + base.line1[7:])
-        line2 = with_checksum(
-            f"2 {norad:05d}"
-            + base.line2[7:17]
-            + f"{raan:8.4f}"
-            + base.line2[25:43]
-            + f"{anomaly:8.4f}"
-            + base.line2[51:]
-        )
-        lines += [f"SYNTH {norad}", line1, line2]
-    return parse_tle_text("\n".join(lines))
 
 
 def main() -> None:
@@ -53,10 +37,7 @@ def main() -> None:
     parser.add_argument("--satellites", type=int, default=1000)
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--min-elevation", type=float, default=10.0)
-    parser.add_argument("--smoke", action="store_true", help="20 satellites, 6 h")
-    args = parser.parse_args()
-    if args.smoke:
-        args.satellites, args.hours = 20, 6.0
+    args = parse_with_smoke(parser, satellites=20, hours=6.0)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     base = read_tle_file(ISS_TLE)[0]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-from iss_physics.tle import Elements, checksum, find, parse_tle_text, read_tle_file
+from iss_physics.tle import find, read_tle_file
 from iss_producer.constellation import Constellation
 from iss_producer.metrics import Health, ProducerMetrics
 from iss_producer.publisher import Publisher
@@ -35,34 +35,10 @@ from iss_producer.service import ProducerService
 from iss_producer.settings import DEFAULT_TLE_FILE, Mode, ProducerSettings
 from iss_producer.sources.sgp4_source import Sgp4Source
 
-GOLDEN_ANGLE = 137.50776405003785
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
 
-
-def _with_checksum(line: str) -> str:
-    return line[:68] + str(checksum(line))
-
-
-def synthetic_catalogue(base: Elements, count: int, first_id: int = 10000) -> list[Elements]:
-    """`count` valid element sets derived from `base`: same orbit shape, spread over the sky."""
-    if first_id + count > 100000:
-        raise ValueError("five-digit NORAD ids only: lower --satellites")
-    lines: list[str] = []
-    for i in range(count):
-        norad = first_id + i
-        raan = (float(base.line2[17:25]) + i * GOLDEN_ANGLE / 7.0) % 360.0
-        anomaly = (float(base.line2[43:51]) + i * GOLDEN_ANGLE) % 360.0
-        line1 = _with_checksum(f"1 {norad:05d}" + base.line1[7:])
-        line2 = _with_checksum(
-            f"2 {norad:05d}"
-            + base.line2[7:17]
-            + f"{raan:8.4f}"
-            + base.line2[25:43]
-            + f"{anomaly:8.4f}"
-            + base.line2[51:]
-        )
-        lines += [f"SYNTH {norad}", line1, line2]
-    # Round-trip through the parser: every checksum and layout is verified.
-    return parse_tle_text("\n".join(lines))
+from tests.support.benchmarks import parse_with_smoke
+from tests.support.catalogue import synthetic_catalogue
 
 
 def _rss_mb() -> float:
@@ -180,7 +156,7 @@ def main() -> int:
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--single-ticks", type=int, default=200)
     parser.add_argument("--cpu", type=int, default=None, help="core to pin to (default: first)")
-    args = parser.parse_args()
+    args = parse_with_smoke(parser, satellites=500, seconds=2.0, single_ticks=20)
 
     broker = None
     if args.bootstrap is None:

@@ -49,7 +49,7 @@ class Stream:
 STREAMS = tuple(Stream(name) for name in ("machine", "outages", "platform", "tooling", "main"))
 
 PLATFORM_DIRECTORIES = frozenset({"iss_operator", "charts"})
-TOOLING_DIRECTORIES = frozenset({"iss_devstack", "iss_dashboards"})
+TOOLING_DIRECTORIES = frozenset({"iss_devstack", "iss_dashboards", "benchmarks"})
 
 
 def stream_of(parts: Sequence[str], markers: Iterable[str]) -> str:

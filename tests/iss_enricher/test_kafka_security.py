@@ -26,7 +26,7 @@ from iss_enricher.storage.schema import migrate
 from tests.iss_enricher.fixtures import encode, raw_document
 from tests.iss_producer.fixtures import consume_all
 from tests.support.kafka_security import SecureKafka
-from tests.support.waits import wait_until
+from tests.support.waits import poll_until
 
 pytestmark = pytest.mark.services
 
@@ -188,19 +188,12 @@ def test_an_enricher_denied_the_raw_topic_says_so_keeps_running_and_enriches_onc
     running = Running(enricher.env(PASSWORD, tail=True), tmp_path / "enricher.log")
     try:
         denial = f"user {enricher.user} is not authorized to read topic {enricher.raw}"
-        wait_until(
-            lambda: any(denial in line for line in running.lines()),
-            timeout=30,
-            interval=0.2,
-            raise_on_timeout=False,
-        )
+        poll_until(lambda: any(denial in line for line in running.lines()), 30, 0.2)
         time.sleep(3)  # time to repeat itself, were it to
         exited = running.process.poll()
 
         enricher.grant_the_raw_topic()
-        wait_until(
-            lambda: enricher.stored() == POSITIONS, timeout=40, interval=0.2, raise_on_timeout=False
-        )
+        poll_until(lambda: enricher.stored() == POSITIONS, 40, 0.2)
     finally:
         status = running.stop()
 

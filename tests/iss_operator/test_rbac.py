@@ -15,6 +15,7 @@ from tests.support.operator import (
     OperatorProcess,
     PipelineMetrics,
     Prometheus,
+    clear_finalizers,
     pipeline_manifest,
 )
 from tests.support.waits import wait_until
@@ -166,16 +167,7 @@ def test_operator_whose_watch_stream_fails_reports_unhealthy_and_exits_non_zero(
     finally:
         process.stop()
         sys.stderr.write(f"--- operator log ---\n{process.log()[-6000:]}\n")
-        for name in cluster.pipelines:
-            cluster.kubectl(
-                "patch",
-                "pipeline",
-                name,
-                "--type=merge",
-                "-p",
-                '{"metadata":{"finalizers":null}}',
-                check=False,
-            )
+        clear_finalizers(cluster)
 
 
 def test_an_operator_refused_its_lease_reports_unhealthy_instead_of_standing_by_forever(

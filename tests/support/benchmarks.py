@@ -3,10 +3,11 @@ and topics on them, and a catalogue of satellites that report once a second."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,3 +82,21 @@ def catalogue(messages: int, satellites: int) -> Iterator[RawPosition]:
             produced_at=EPOCH + timedelta(seconds=second),
             altitude_km=400.0 + sat % 200,
         )
+
+
+def parse_with_smoke(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None = None, **tiny: object
+) -> argparse.Namespace:
+    """Parse a benchmark's arguments, with `--smoke`: the `tiny` values instead of the given
+    ones, so the whole benchmark runs in seconds (`make test` runs every benchmark that way, so
+    none can break unnoticed; its figures mean nothing)."""
+    sizes = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in tiny.items())
+    parser.add_argument(
+        "--smoke", action="store_true", help=f"a check that it runs, in seconds ({sizes})"
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        for name, value in tiny.items():
+            setattr(args, name, value)
+        print(f"smoke run: {sizes}; the figures below only show that it runs", flush=True)
+    return args

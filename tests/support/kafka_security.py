@@ -4,6 +4,7 @@ run (iss_devstack.kafka_tls); shared by the security tests of every Kafka client
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
@@ -67,9 +68,8 @@ class SecureKafka:
             future.result(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
-    work = tmp_path_factory.mktemp("secure-kafka")
+def start_secure_kafka(work: Path) -> SecureKafka:
+    """A broker on free ports with its certificates made in `work`, started; stop its `broker`."""
     certificates = make_certificates(work)
     broker = Kafka(
         DevstackSettings(),
@@ -80,7 +80,13 @@ def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKaf
         secure=SecureListener(port=free_port(), keystore=certificates.keystore),
     )
     broker.start()
+    return SecureKafka(broker, certificates)
+
+
+@pytest.fixture(scope="session")
+def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
+    secure = start_secure_kafka(tmp_path_factory.mktemp("secure-kafka"))
     try:
-        yield SecureKafka(broker, certificates)
+        yield secure
     finally:
-        broker.stop()
+        secure.broker.stop()

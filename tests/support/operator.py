@@ -375,6 +375,12 @@ def stop_operator(cluster: Cluster, process: OperatorProcess) -> None:
     for name in cluster.pipelines:
         cluster.kubectl("delete", "pipeline", name, "--wait=true", "--timeout=30s", check=False)
     process.stop()
+    clear_finalizers(cluster)
+    sys.stderr.write(f"--- operator log ---\n{process.log()[-6000:]}\n")
+
+
+def clear_finalizers(cluster: Cluster) -> None:
+    """Take the operator's finalizer off every Pipeline of the test, so the namespace can go."""
     for name in cluster.pipelines:
         cluster.kubectl(
             "patch",
@@ -385,7 +391,6 @@ def stop_operator(cluster: Cluster, process: OperatorProcess) -> None:
             '{"metadata":{"finalizers":null}}',
             check=False,
         )
-    sys.stderr.write(f"--- operator log ---\n{process.log()[-6000:]}\n")
 
 
 @pytest.fixture(scope="session")
