@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from iss_devstack.cluster import CHART
+from tests.support.exposition import sample_sum
 from tests.support.release import FULLNAME, RELEASE, Release
 
 pytestmark = pytest.mark.node
@@ -132,11 +133,7 @@ def restarts_counted(release: Release, component: str, instance: str = RELEASE) 
     total = 0.0
     for operator in pods(release, "operator", instance):
         text = requests.get(f"http://{operator.ip}:9103/metrics", timeout=5).text
-        for line in text.splitlines():
-            if line.startswith("iss_operator_restarts_total{") and (
-                f'component="{component}"' in line
-            ):
-                total += float(line.rsplit(" ", 1)[1])
+        total += sample_sum(text, "iss_operator_restarts_total", component=component)
     return total
 
 

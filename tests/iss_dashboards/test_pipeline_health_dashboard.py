@@ -228,7 +228,10 @@ def test_the_namespace_and_release_variables_scope_every_panel_to_one_release(
     try:
         for namespace, release in releases.items():
             prometheus.add_target(f"{release}-producer", address, {"namespace": namespace})
-        prometheus.wait_for('iss_producer_last_publish_timestamp_seconds{namespace="team-b"}')
+        for namespace in releases:
+            prometheus.wait_for(
+                f'iss_producer_last_publish_timestamp_seconds{{namespace="{namespace}"}}'
+            )
         namespace_var, release_var = variable_queries(PROMETHEUS_TYPE)
         namespaces = _variable_values(prometheus.url, namespace_var, {})
         assert {"team-a", "team-b"} <= set(namespaces)

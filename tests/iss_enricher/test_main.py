@@ -31,18 +31,11 @@ from tests.iss_enricher.fixtures import (
     unit_vector,
 )
 from tests.support.enricher import Pipeline, stop
+from tests.support.exposition import sample_value
 from tests.support.messages import keyed
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.services
-
-
-def metric(text: str, sample: str) -> float:
-    """The value of one sample (name plus labels exactly as exposed) in Prometheus text."""
-    for line in text.splitlines():
-        if line.startswith(sample + " "):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"{sample} is not exposed")
 
 
 def assert_windows_equal_positions(pipeline: Pipeline, window_s: int = 60) -> int:
@@ -378,16 +371,16 @@ def test_a_database_outage_mid_stream_loses_nothing(
         feeder.halt.set()
         stop(process)
     assert pipeline.count() == len(track)
-    assert metric(text, "iss_enricher_records_in_total") == len(track)
-    assert metric(text, "iss_enricher_records_out_total") >= len(track)
-    assert metric(text, 'iss_enricher_write_retries_total{table="positions"}') >= 1
+    assert sample_value(text, "iss_enricher_records_in_total") == len(track)
+    assert sample_value(text, "iss_enricher_records_out_total") >= len(track)
+    assert sample_value(text, 'iss_enricher_write_retries_total{table="positions"}') >= 1
     newest = max(p.event_time for p in track).timestamp()
-    assert metric(text, "iss_enricher_last_committed_event_timestamp_seconds") == pytest.approx(
-        newest
-    )
-    assert metric(text, "iss_enricher_end_to_end_latency_seconds_count") >= len(track)
+    assert sample_value(
+        text, "iss_enricher_last_committed_event_timestamp_seconds"
+    ) == pytest.approx(newest)
+    assert sample_value(text, "iss_enricher_end_to_end_latency_seconds_count") >= len(track)
     lag = f'iss_enricher_consumer_lag_messages{{partition="0",topic="{pipeline.raw}"}}'
-    assert metric(text, lag) >= 0
+    assert sample_value(text, lag) >= 0
     assert_windows_equal_positions(pipeline)
 
 
@@ -550,7 +543,7 @@ def test_two_processes_share_the_partitions_and_store_every_row(
             stop(process)
     assert pipeline.count() == total
     # Each process read one of the two partitions.
-    consumed = [metric(text, "iss_enricher_records_in_total") for text in texts]
+    consumed = [sample_value(text, "iss_enricher_records_in_total") for text in texts]
     assert all(n > 0 for n in consumed)
     assert sum(consumed) == total
     # State is per satellite whichever process read it: one speedless first position each.
@@ -653,8 +646,8 @@ def test_after_an_input_stall_and_a_frozen_enricher_every_window_equals_its_posi
         stop(process)
     assert pipeline.count() == len(interleaved)
     # The stall did close windows early: positions came in for closed windows...
-    assert metric(text, "iss_enricher_late_for_aggregate_total") >= 6
+    assert sample_value(text, "iss_enricher_late_for_aggregate_total") >= 6
     # ...and yet every window counts exactly its positions.
     assert assert_windows_equal_positions(pipeline, window_s=10) >= 6 * 30
     assert pipeline.rows("SELECT sum(samples)::int FROM positions_1m") == [(len(interleaved),)]
-    assert metric(text, "iss_enricher_windows_recounted_total") >= 6
+    assert sample_value(text, "iss_enricher_windows_recounted_total") >= 6
