@@ -7,7 +7,8 @@ test in exactly one of them (tests/conftest.py marks each test `stream_<name>` w
 - `machine`: the tests that own this machine's Docker engine and node address (markers
   `docker` and `node`); only one process may hold them at a time;
 - `outages`: the operator's API-server and etcd outages (tests/iss_operator/test_outages.py,
-  marker `soak`), minutes of waiting on a control plane of their own;
+  marker `soak`), minutes of waiting on a control plane of their own, and the benchmarks'
+  smoke runs (tests/benchmarks), each a process that starts services of its own;
 - `platform`: the other tests of the operator and of the chart;
 - `tooling`: the devstack's and the dashboards' tests, and the other `soak` test (three
   minutes of flapping metrics);
@@ -49,7 +50,8 @@ class Stream:
 STREAMS = tuple(Stream(name) for name in ("machine", "outages", "platform", "tooling", "main"))
 
 PLATFORM_DIRECTORIES = frozenset({"iss_operator", "charts"})
-TOOLING_DIRECTORIES = frozenset({"iss_devstack", "iss_dashboards", "benchmarks"})
+TOOLING_DIRECTORIES = frozenset({"iss_devstack", "iss_dashboards"})
+OUTAGES_DIRECTORIES = frozenset({"benchmarks"})
 
 
 def stream_of(parts: Sequence[str], markers: Iterable[str]) -> str:
@@ -59,6 +61,8 @@ def stream_of(parts: Sequence[str], markers: Iterable[str]) -> str:
         return "machine"
     if "soak" in marked:
         return "outages" if parts[-1] == "test_outages.py" else "tooling"
+    if parts[0] in OUTAGES_DIRECTORIES:
+        return "outages"
     if parts[0] in PLATFORM_DIRECTORIES:
         return "platform"
     if parts[0] in TOOLING_DIRECTORIES:
