@@ -83,7 +83,7 @@ check-generated: $(STAMP) ## fail when generated files are stale
 	bash hack/sync-chart-files.sh --check
 
 .PHONY: test
-test: install lint check-generated ## the full suite against real local services (five pytest streams at once)
+test: install lint check-generated ## the full suite against real local services (six pytest streams at once)
 	$(BIN)/python -m iss_devstack.testrun $(PYTEST_ARGS)
 
 BENCHMARKS := bench-producer bench-enricher bench-enricher-parts bench-operator bench-dashboards \

@@ -1,14 +1,15 @@
-"""`make test`: the full suite as five pytest processes at once.
+"""`make test`: the full suite as six pytest processes at once.
 
 Most of the suite's time is spent waiting (for outages to last, cooldowns to pass, pods to
-roll, processes to start), so five streams share the two cores well. `stream_of` puts every
+roll, processes to start), so six streams share the two cores well. `stream_of` puts every
 test in exactly one of them (tests/conftest.py marks each test `stream_<name>` with it):
 
 - `machine`: the tests that own this machine's Docker engine and node address (markers
   `docker` and `node`); only one process may hold them at a time;
 - `outages`: the operator's API-server and etcd outages (tests/iss_operator/test_outages.py,
-  marker `soak`), minutes of waiting on a control plane of their own, and the benchmarks'
-  smoke runs (tests/benchmarks), each a process that starts services of its own;
+  marker `soak`), minutes of waiting on a control plane of their own;
+- `benchmarks`: every benchmark's smoke run (tests/benchmarks), each a process that starts
+  services of its own;
 - `platform`: the other tests of the operator and of the chart;
 - `tooling`: the devstack's and the dashboards' tests, and the other `soak` test (three
   minutes of flapping metrics);
@@ -47,11 +48,12 @@ class Stream:
         return f"stream_{self.name}"
 
 
-STREAMS = tuple(Stream(name) for name in ("machine", "outages", "platform", "tooling", "main"))
+STREAMS = tuple(
+    Stream(name) for name in ("machine", "outages", "benchmarks", "platform", "tooling", "main")
+)
 
 PLATFORM_DIRECTORIES = frozenset({"iss_operator", "charts"})
 TOOLING_DIRECTORIES = frozenset({"iss_devstack", "iss_dashboards"})
-OUTAGES_DIRECTORIES = frozenset({"benchmarks"})
 
 
 def stream_of(parts: Sequence[str], markers: Iterable[str]) -> str:
@@ -61,8 +63,8 @@ def stream_of(parts: Sequence[str], markers: Iterable[str]) -> str:
         return "machine"
     if "soak" in marked:
         return "outages" if parts[-1] == "test_outages.py" else "tooling"
-    if parts[0] in OUTAGES_DIRECTORIES:
-        return "outages"
+    if parts[0] == "benchmarks":
+        return "benchmarks"
     if parts[0] in PLATFORM_DIRECTORIES:
         return "platform"
     if parts[0] in TOOLING_DIRECTORIES:
@@ -164,7 +166,7 @@ def run(extra: Sequence[str], log_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m iss_devstack.testrun",
-        description="Run the full suite as five pytest processes at once; extra arguments "
+        description="Run the full suite as six pytest processes at once; extra arguments "
         "go to each pytest (e.g. -x, -k NAME).",
     )
     _, extra = parser.parse_known_args(argv)

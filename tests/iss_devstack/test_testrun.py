@@ -57,7 +57,7 @@ def test_every_test_has_one_stream_and_the_long_waits_are_apart() -> None:
         (("charts", "test_chart_render.py"), ()): "platform",
         (("iss_devstack", "test_stack.py"), ("services",)): "tooling",
         (("iss_dashboards", "test_queries.py"), ("unit",)): "tooling",
-        (("benchmarks", "test_smoke.py"), ("controlplane",)): "outages",
+        (("benchmarks", "test_smoke.py"), ("controlplane",)): "benchmarks",
         (("iss_enricher", "test_main.py"), ("services",)): "main",
         (("iss_new_service", "test_anything.py"), ()): "main",
     }
