@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.support.operator import (
     Cluster,
@@ -16,45 +15,12 @@ from tests.support.operator import (
     PipelineMetrics,
     Prometheus,
     clear_finalizers,
+    operator_account_kubeconfig,
     pipeline_manifest,
 )
 from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.controlplane
-
-RBAC = Path(__file__).parents[2] / "k8s" / "operator-rbac.yaml"
-
-
-def _rbac_for(namespace: str, watch: bool = True, leases: bool = True) -> str:
-    documents = list(yaml.safe_load_all(RBAC.read_text()))
-    for document in documents:
-        document["metadata"]["namespace"] = namespace
-        for subject in document.get("subjects", []):
-            subject["namespace"] = namespace
-        for rule in document.get("rules", []):
-            if not watch and rule["resources"] == ["pipelines"]:
-                rule["verbs"].remove("watch")
-        if not leases and "rules" in document:
-            document["rules"] = [r for r in document["rules"] if r["resources"] != ["leases"]]
-    return yaml.safe_dump_all(documents)
-
-
-def _service_account_kubeconfig(
-    cluster: Cluster,
-    controlplane: ControlPlane,
-    tmp_path: Path,
-    watch: bool = True,
-    leases: bool = True,
-) -> Path:
-    cluster.kubectl("apply", "-f", "-", input=_rbac_for(cluster.namespace, watch, leases))
-    token = cluster.kubectl("create", "token", "iss-operator", "--duration=1h").stdout.strip()
-    admin = yaml.safe_load(controlplane.kubeconfig.read_text())
-    admin["users"] = [{"name": "iss-operator", "user": {"token": token}}]
-    for context in admin["contexts"]:
-        context["context"]["user"] = "iss-operator"
-    path = tmp_path / "iss-operator.kubeconfig"
-    path.write_text(yaml.safe_dump(admin))
-    return path
 
 
 @pytest.fixture
@@ -62,7 +28,7 @@ def service_account_kubeconfig(
     cluster: Cluster, controlplane: ControlPlane, tmp_path: Path
 ) -> Path:
     """A kubeconfig holding only a token of the operator's ServiceAccount."""
-    return _service_account_kubeconfig(cluster, controlplane, tmp_path)
+    return operator_account_kubeconfig(cluster, controlplane, tmp_path)
 
 
 def _can(cluster: Cluster, kubeconfig: Path, *args: str) -> bool:
@@ -147,7 +113,7 @@ def test_operator_whose_watch_stream_fails_reports_unhealthy_and_exits_non_zero(
     """Without `watch` on pipelines, a new Pipeline never gets a check loop: /healthz says so,
     and outside a pod the process exits with status 3."""
     _, job = metrics
-    kubeconfig = _service_account_kubeconfig(cluster, controlplane, tmp_path, watch=False)
+    kubeconfig = operator_account_kubeconfig(cluster, controlplane, tmp_path, watch=False)
     process = OperatorProcess(
         controlplane,
         cluster.namespace,
@@ -175,7 +141,7 @@ def test_an_operator_refused_its_lease_reports_unhealthy_instead_of_standing_by_
 ) -> None:
     """A Role without leases: no replica could ever act, so /healthz says why and, outside a
     pod, the process exits with status 3."""
-    kubeconfig = _service_account_kubeconfig(cluster, controlplane, tmp_path, leases=False)
+    kubeconfig = operator_account_kubeconfig(cluster, controlplane, tmp_path, leases=False)
     assert not _can(cluster, kubeconfig, "create", "leases.coordination.k8s.io")
     process = OperatorProcess(
         controlplane,

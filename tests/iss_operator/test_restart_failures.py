@@ -20,37 +20,22 @@ from tests.support.operator import (
     OperatorProcess,
     PipelineMetrics,
     Prometheus,
+    operator_account_kubeconfig,
     pipeline_manifest,
+    rbac_for,
     stop_operator,
 )
 from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.controlplane
 
-RBAC = Path(__file__).parents[2] / "k8s" / "operator-rbac.yaml"
-
 
 def _operator_that_may_not_patch_deployments(
     cluster: Cluster, controlplane: ControlPlane, tmp_path: Path
 ) -> OperatorProcess:
-    documents = list(yaml.safe_load_all(RBAC.read_text()))
-    for document in documents:
-        document["metadata"]["namespace"] = cluster.namespace
-        for subject in document.get("subjects", []):
-            subject["namespace"] = cluster.namespace
-        for rule in document.get("rules", []):
-            if "deployments" in rule["resources"]:
-                rule["verbs"] = [verb for verb in rule["verbs"] if verb != "patch"]
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(documents))
-    token = cluster.kubectl("create", "token", "iss-operator", "--duration=1h").stdout.strip()
-    kubeconfig = yaml.safe_load(controlplane.kubeconfig.read_text())
-    kubeconfig["users"] = [{"name": "iss-operator", "user": {"token": token}}]
-    for context in kubeconfig["contexts"]:
-        context["context"]["user"] = "iss-operator"
-    path = tmp_path / "iss-operator.kubeconfig"
-    path.write_text(yaml.safe_dump(kubeconfig))
+    kubeconfig = operator_account_kubeconfig(cluster, controlplane, tmp_path, patch_workloads=False)
     return OperatorProcess(
-        controlplane, cluster.namespace, tmp_path / "operator.log", KUBECONFIG=str(path)
+        controlplane, cluster.namespace, tmp_path / "operator.log", KUBECONFIG=str(kubeconfig)
     ).start()
 
 
@@ -142,14 +127,7 @@ def test_a_forbidden_restart_is_reported_and_retried_once_allowed(
         name = cluster.apply_pipeline(pipeline_manifest("forbidden", prometheus.url, job))
 
         def allow() -> None:
-            rbac = yaml.safe_dump_all(
-                [
-                    {**d, "metadata": {**d["metadata"], "namespace": cluster.namespace}}
-                    for d in yaml.safe_load_all(RBAC.read_text())
-                    if d["kind"] == "Role"
-                ]
-            )
-            cluster.kubectl("apply", "-f", "-", input=rbac)
+            cluster.kubectl("apply", "-f", "-", input=rbac_for(cluster.namespace))
 
         _refused_then_restarted(cluster, served, name, "Forbidden", "not allowed to patch", allow)
     finally:

@@ -426,3 +426,47 @@ def operator(
         yield process
     finally:
         stop_operator(cluster, process)
+
+
+OPERATOR_RBAC = REPO / "k8s" / "operator-rbac.yaml"
+
+
+def rbac_for(
+    namespace: str,
+    *,
+    watch: bool = True,
+    leases: bool = True,
+    patch_workloads: bool = True,
+) -> str:
+    """The operator's ServiceAccount, Role and RoleBinding (k8s/operator-rbac.yaml) in
+    `namespace`, optionally without `watch` on Pipelines, without Leases, or without `patch` on
+    Deployments and StatefulSets."""
+    documents = list(yaml.safe_load_all(OPERATOR_RBAC.read_text()))
+    for document in documents:
+        document["metadata"]["namespace"] = namespace
+        for subject in document.get("subjects", []):
+            subject["namespace"] = namespace
+        for rule in document.get("rules", []):
+            if not watch and rule["resources"] == ["pipelines"]:
+                rule["verbs"].remove("watch")
+            if not patch_workloads and "deployments" in rule["resources"]:
+                rule["verbs"] = [verb for verb in rule["verbs"] if verb != "patch"]
+        if not leases and "rules" in document:
+            document["rules"] = [r for r in document["rules"] if r["resources"] != ["leases"]]
+    return yaml.safe_dump_all(documents)
+
+
+def operator_account_kubeconfig(
+    cluster: Cluster, controlplane: ControlPlane, tmp_path: Path, **rbac: bool
+) -> Path:
+    """Apply `rbac_for(**rbac)` and write a kubeconfig holding only a token of the operator's
+    ServiceAccount."""
+    cluster.kubectl("apply", "-f", "-", input=rbac_for(cluster.namespace, **rbac))
+    token = cluster.kubectl("create", "token", "iss-operator", "--duration=1h").stdout.strip()
+    admin = yaml.safe_load(controlplane.kubeconfig.read_text())
+    admin["users"] = [{"name": "iss-operator", "user": {"token": token}}]
+    for context in admin["contexts"]:
+        context["context"]["user"] = "iss-operator"
+    path = tmp_path / "iss-operator.kubeconfig"
+    path.write_text(yaml.safe_dump(admin))
+    return path
