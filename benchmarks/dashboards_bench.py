@@ -191,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{min(t.millis):>5.2f}ms {max(t.millis):>5.2f}ms {t.server_ms:>6.2f}ms{flag}"
         )
     print(f"\n{len(timings) - slow} of {len(timings)} medians under {GOAL_MS:g} ms")
-    return 1 if slow else 0
+    # A smoke run times each query once on a shared machine: a miss there is noise, not news.
+    return 1 if slow and not args.smoke else 0
 
 
 if __name__ == "__main__":
